@@ -1,0 +1,34 @@
+# bmg_agents: two commands do everything on a fresh machine.
+#   make demo   runs the main job (two-colours BMG vs MG vs fixed) on the embedded default
+#   make test   runs the test suite
+# Both create the Python 3.10 environment in .venv from requirements.txt on first use.
+
+PYTHON ?= $(shell command -v python3.10 2>/dev/null || echo /root/.pyenv/versions/3.10.13/bin/python3.10)
+VENV := .venv
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: env demo test bench clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), \
+	  "bmg_agents needs Python 3.10 (dm-launchpad has no wheels for 3.11+)"'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/python launchers/run_two_colors.py $(ARGS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q tests $(ARGS)
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info
