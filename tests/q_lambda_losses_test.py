@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from bmg_agents.core import matching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import losses
@@ -67,7 +68,9 @@ def test_value_matching_closed_form():
   u_behaviour = (1 - eps) * 3. + eps * jnp.mean(_Q)
   mu = losses.greedy_value_matching(q_target, _Q, eps)
   np.testing.assert_allclose(mu, (4. - u_behaviour) ** 2, rtol=1e-6)
-  both = losses.greedy_matching(q_target, _Q, eps, 0.5, 2.)
+  both = losses.greedy_matching(
+      matching.make_matching_fn(losses.matching_spec('both', 0.5, 2.)),
+      q_target, _Q, eps)
   np.testing.assert_allclose(
       both, 0.5 * losses.greedy_policy_matching(q_target, _Q, eps)
       + 2. * mu, rtol=1e-6)
@@ -90,9 +93,9 @@ def test_peng_q_lambda_hand_computed():
   np.testing.assert_array_equal(grad, 0.)
 
 
-def _setup(agent='bmg', matching='both', num_l=3, n=4):
+def _setup(agent='bmg', kind='both', num_l=3, n=4):
   cfg = config_lib.QLambdaConfig(
-      agent=agent, matching=matching, bootstrap_steps=num_l, trace_length=n,
+      agent=agent, matching=kind, L=num_l, trace_length=n,
       hidden_sizes=(16,), reward_history=5, learning_rate=1e-2,
       meta_learning_rate=1e-2)
   nets = networks_lib.make_networks(3, cfg.hidden_sizes,
@@ -120,10 +123,10 @@ def test_no_gradient_from_meta_loss_to_q_network():
 
   def mu(p_target, p_behaviour):
     eps = nets.epsilon_apply(w, tr.reward_history[0])
-    return losses.greedy_matching(nets.q_apply(p_target, tr.observation[0]),
-                                  nets.q_apply(p_behaviour,
-                                               tr.observation[0]),
-                                  eps, 1., 1.)
+    return losses.greedy_matching(
+        matching.make_matching_fn('kl+value'),
+        nets.q_apply(p_target, tr.observation[0]),
+        nets.q_apply(p_behaviour, tr.observation[0]), eps)
 
   grads = jax.grad(mu, argnums=(0, 1))(params, params)
   for g in jax.tree_util.tree_leaves(grads):
@@ -166,12 +169,12 @@ def test_learner_matches_target_l_updates_later():
     else:
       assert metrics['q_loss'] == 0.
     # BMG: acting step t-L+1 (params x_{t-L+1}) vs x̃ = x_{t+1}.
-    if t + 1 >= cfg.bootstrap_steps:
-      s = t + 1 - cfg.bootstrap_steps
+    if t + 1 >= cfg.L:
+      s = t + 1 - cfg.L
       eps = nets.epsilon_apply(metas[t], tr.reward_history[s])
       mu = losses.greedy_matching(
-          nets.q_apply(params_seq[t + 1], tr.observation[s]),
-          nets.q_apply(params_seq[s], tr.observation[s]), eps, 1., 1.)
+          matching.make_matching_fn('kl+value'), nets.q_apply(params_seq[t + 1], tr.observation[s]),
+          nets.q_apply(params_seq[s], tr.observation[s]), eps)
       np.testing.assert_allclose(metrics['matching_loss'], mu, rtol=1e-5)
   assert not np.allclose(metas[0]['mlp/~/linear_1']['b'],
                          metas[-1]['mlp/~/linear_1']['b'])
@@ -190,7 +193,8 @@ def test_fixed_agent_keeps_epsilon():
 
 @pytest.mark.parametrize('field,value', [
     ('agent', 'mg'), ('matching', 'kl'), ('epsilon', 1.5),
-    ('bootstrap_steps', 0), ('lambda_', -0.1), ('grad_ema', 1.0)])
+    ('L', 0), ('lambda_', -0.1), ('grad_ema', 1.0),
+    ('hidden_sizes', (256, 0)), ('learning_rate', 0.)])
 def test_config_rejects_bad_values(field, value):
   with pytest.raises(ValueError, match=field):
     config_lib.QLambdaConfig(**{field: value})

@@ -17,6 +17,8 @@
 import dataclasses
 from typing import Tuple
 
+from bmg_agents.core import config as core_config
+
 AGENTS = ('fixed', 'bmg')
 MATCHINGS = ('policy', 'value', 'both')
 
@@ -41,7 +43,8 @@ class QLambdaConfig:
     adam_b2: Adam β2 (both optimisers).
     grad_ema: decay of the exponential moving average of the Q-network
       gradient that Adam receives.
-    bootstrap_steps: L; the target x̃ is the Q-network L updates later.
+    L: bootstrap length; the target x̃ is the Q-network L updates later
+      (K = 0: the meta-update never differentiates through an update).
     matching: 'policy' is KL(π_x̃ ‖ π_x), 'value' is (u_x̃ − u_x)², 'both' is
       their weighted sum.
     policy_matching_weight: weight of the policy matching term in 'both'.
@@ -66,7 +69,7 @@ class QLambdaConfig:
   adam_b2: float = 0.999
   grad_ema: float = 0.9
   # BMG ε meta-learner (Table 1, App. B.3).
-  bootstrap_steps: int = 16
+  L: int = 16
   matching: str = 'policy'
   policy_matching_weight: float = 1.0
   value_matching_weight: float = 1.0
@@ -77,33 +80,24 @@ class QLambdaConfig:
   meta_grad_ema: float = 0.9
 
   def __post_init__(self):
-    if self.agent not in AGENTS:
-      raise ValueError(f'agent must be one of {AGENTS}, got {self.agent!r}.')
-    if self.matching not in MATCHINGS:
-      raise ValueError(
-          f'matching must be one of {MATCHINGS}, got {self.matching!r}.')
-    if not 0.0 <= self.epsilon <= 1.0:
-      raise ValueError(f'epsilon must be in [0, 1], got {self.epsilon}.')
-    if not 0.0 <= self.discount <= 1.0:
-      raise ValueError(f'discount must be in [0, 1], got {self.discount}.')
-    if not 0.0 <= self.lambda_ <= 1.0:
-      raise ValueError(f'lambda_ must be in [0, 1], got {self.lambda_}.')
-    for name in ('trace_length', 'bootstrap_steps', 'reward_history',
-                 'meta_hidden_size'):
-      if getattr(self, name) < 1:
-        raise ValueError(
-            f'{name} must be a positive integer, got {getattr(self, name)}.')
-    if not self.hidden_sizes or min(self.hidden_sizes) < 1:
-      raise ValueError('hidden_sizes must be a non-empty tuple of positive '
-                       f'layer widths, got {self.hidden_sizes}.')
+    core_config.check_choice('agent', self.agent, AGENTS)
+    core_config.check_choice('matching', self.matching, MATCHINGS)
+    for name in ('epsilon', 'discount', 'lambda_'):
+      core_config.check_range(name, getattr(self, name), 0., 1.)
+    for name in ('trace_length', 'L', 'reward_history', 'meta_hidden_size'):
+      core_config.check_int(name, getattr(self, name), 1)
+    if (not isinstance(self.hidden_sizes, (tuple, list)) or
+        not self.hidden_sizes):
+      raise ValueError('hidden_sizes must be a non-empty tuple of layer '
+                       f'widths, got {self.hidden_sizes!r}.')
+    for size in self.hidden_sizes:
+      core_config.check_int('hidden_sizes', size, 1)
     for name in ('learning_rate', 'adam_eps', 'meta_learning_rate',
                  'meta_adam_eps'):
-      if getattr(self, name) <= 0:
-        raise ValueError(f'{name} must be > 0, got {getattr(self, name)}.')
+      core_config.check_range(name, getattr(self, name), 0.,
+                              low_inclusive=False)
     for name in ('adam_b1', 'adam_b2', 'grad_ema', 'meta_grad_ema'):
-      if not 0.0 <= getattr(self, name) < 1.0:
-        raise ValueError(
-            f'{name} must be in [0, 1), got {getattr(self, name)}.')
+      core_config.check_range(name, getattr(self, name), 0., 1.,
+                              high_inclusive=False)
     for name in ('policy_matching_weight', 'value_matching_weight'):
-      if getattr(self, name) < 0:
-        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
+      core_config.check_range(name, getattr(self, name), 0.)

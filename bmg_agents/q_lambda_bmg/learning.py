@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from bmg_agents.core import matching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import losses
 from bmg_agents.q_lambda_bmg import networks as networks_lib
@@ -141,14 +142,10 @@ def make_agent(config: config_lib.QLambdaConfig,
   """
   is_bmg = config.agent == 'bmg'
   n = config.trace_length
-  num_l = config.bootstrap_steps
-  if config.matching == 'policy':
-    policy_w, value_w = 1., 0.
-  elif config.matching == 'value':
-    policy_w, value_w = 0., 1.
-  else:
-    policy_w = config.policy_matching_weight
-    value_w = config.value_matching_weight
+  num_l = config.L
+  matching_fn = matching.make_matching_fn(losses.matching_spec(
+      config.matching, config.policy_matching_weight,
+      config.value_matching_weight))
   optimizer = make_optimizer(config.learning_rate, config.adam_eps,
                              config.adam_b1, config.adam_b2, config.grad_ema)
   meta_optimizer = make_optimizer(
@@ -204,8 +201,8 @@ def make_agent(config: config_lib.QLambdaConfig,
 
   def meta_loss(meta_params, q_target, q_behaviour, reward_history):
     epsilon = networks.epsilon_apply(meta_params, reward_history)
-    return losses.greedy_matching(q_target, q_behaviour, epsilon, policy_w,
-                                  value_w), epsilon
+    return losses.greedy_matching(matching_fn, q_target, q_behaviour,
+                                  epsilon), epsilon
 
   def update(state, transition):
     t = transition

@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import rlax
 
+from bmg_agents.core import matching
+
 Array = chex.Array
 Numeric = chex.Numeric
 
@@ -68,13 +70,61 @@ def peng_q_lambda_td(q_tm1: Array, a_tm1: Array, r_t: Array,
                        stop_target_gradients=True)
 
 
+def greedy_target_outputs(q_target: Array) -> matching.Outputs:
+  """Outputs of the greedy target policy π_x̃ of q_x̃ (App. B.3).
+
+  Args:
+    q_target: q_x̃(s, ·), shape [A]; treated as a constant.
+
+  Returns:
+    Outputs with logits log π_x̃ (−inf off the argmax) and values
+    u_x̃(s) = Σ_a π_x̃(a|s) q_x̃(s, a) = max_a q_x̃(s, a).
+  """
+  q_target = jax.lax.stop_gradient(q_target)
+  probs = distrax.Greedy(q_target).probs
+  return matching.Outputs(logits=jnp.log(probs),
+                          values=jnp.sum(probs * q_target))
+
+
+def epsilon_greedy_outputs(q_behaviour: Array,
+                           epsilon: Numeric) -> matching.Outputs:
+  """Outputs of the ε-greedy behaviour policy π_x (App. B.3).
+
+  Only `epsilon` carries gradient: q_x is stopped, so the meta-loss reaches
+  the meta-parameters w through ε_w alone and never the Q-network.
+
+  Args:
+    q_behaviour: q_x(s, ·) that the agent acted on, shape [A].
+    epsilon: ε_w(t), a scalar.
+
+  Returns:
+    Outputs with logits log π_x and values u_x(s) = Σ_a π_x(a|s) q_x(s, a).
+  """
+  q_behaviour = jax.lax.stop_gradient(q_behaviour)
+  probs = epsilon_greedy_probs(q_behaviour, epsilon)
+  return matching.Outputs(logits=jnp.log(probs),
+                          values=jnp.sum(probs * q_behaviour))
+
+
+def matching_spec(kind: str, policy_weight: float = 1.,
+                  value_weight: float = 1.) -> str:
+  """The `core.matching` spec of 'policy', 'value' or 'both' (weighted)."""
+  if kind == 'policy':
+    return matching.KL
+  if kind == 'value':
+    return matching.VALUE
+  if kind == 'both':
+    return f'{policy_weight!r}*{matching.KL}+{value_weight!r}*{matching.VALUE}'
+  raise ValueError(f"matching must be 'policy', 'value' or 'both', got "
+                   f'{kind!r}.')
+
+
 def greedy_policy_matching(q_target: Array, q_behaviour: Array,
                            epsilon: Numeric) -> Array:
   """μ_π(x̃, x) = KL(π_x̃ ‖ π_x), π_x̃ greedy in q_x̃ (App. B.3).
 
   With a greedy target this is −log π_x(argmax q_x̃ | s): minimised by ε = 0
-  when the two argmaxes agree and decreasing in ε when they differ. Only
-  `epsilon` carries gradient; both action-value vectors are stopped.
+  when the two argmaxes agree and decreasing in ε when they differ.
 
   Args:
     q_target: q_x̃(s, ·) of the bootstrapped target, shape [A].
@@ -85,26 +135,16 @@ def greedy_policy_matching(q_target: Array, q_behaviour: Array,
     The KL divergence, a scalar.
   """
   chex.assert_rank([q_target, q_behaviour, epsilon], [1, 1, 0])
-  target = distrax.Greedy(jax.lax.stop_gradient(q_target)).probs
-  behaviour = epsilon_greedy_probs(jax.lax.stop_gradient(q_behaviour),
-                                   epsilon)
-  # Written out so that actions with zero target mass contribute exactly 0
-  # (and no NaN gradient) even where π_x is 0 at ε = 0.
-  support = target > 0
-  safe_target = jnp.where(support, target, 1.)
-  safe_behaviour = jnp.where(support, behaviour, 1.)
-  return jnp.sum(jnp.where(
-      support, target * (jnp.log(safe_target) - jnp.log(safe_behaviour)),
-      0.))
+  return matching.kl(greedy_target_outputs(q_target).logits,
+                     epsilon_greedy_outputs(q_behaviour, epsilon).logits)
 
 
 def greedy_value_matching(q_target: Array, q_behaviour: Array,
                           epsilon: Numeric) -> Array:
   """μ_u(x̃, x) = (u_x̃(s) − u_x(s; t, w))², u_x = Σ_a π_x(a|s) q_x(s, a).
 
-  The 'value' matching of App. B.3: u_x̃ takes the expectation of q_x̃ under
-  the greedy target policy, i.e. max_a q_x̃(s, a); u_x under the ε-greedy
-  behaviour policy. Only `epsilon` carries gradient.
+  The 'value' matching of App. B.3; u_x̃ is the expectation of q_x̃ under the
+  greedy target policy, i.e. max_a q_x̃(s, a).
 
   Args:
     q_target: q_x̃(s, ·), shape [A].
@@ -115,18 +155,13 @@ def greedy_value_matching(q_target: Array, q_behaviour: Array,
     The squared difference, a scalar.
   """
   chex.assert_rank([q_target, q_behaviour, epsilon], [1, 1, 0])
-  q_target = jax.lax.stop_gradient(q_target)
-  q_behaviour = jax.lax.stop_gradient(q_behaviour)
-  u_target = jnp.sum(distrax.Greedy(q_target).probs * q_target)
-  u_behaviour = jnp.sum(epsilon_greedy_probs(q_behaviour, epsilon)
-                        * q_behaviour)
-  return jnp.square(u_target - u_behaviour)
+  return matching.value_matching(
+      greedy_target_outputs(q_target).values,
+      epsilon_greedy_outputs(q_behaviour, epsilon).values)
 
 
-def greedy_matching(q_target: Array, q_behaviour: Array, epsilon: Numeric,
-                    policy_weight: Numeric, value_weight: Numeric) -> Array:
-  """Weighted sum of the policy and 'value' matching losses above."""
-  return (policy_weight * greedy_policy_matching(q_target, q_behaviour,
-                                                 epsilon)
-          + value_weight * greedy_value_matching(q_target, q_behaviour,
-                                                 epsilon))
+def greedy_matching(matching_fn: matching.MatchingFn, q_target: Array,
+                    q_behaviour: Array, epsilon: Numeric) -> Array:
+  """μ(x̃, x) of a `core.matching` function on the two policies above."""
+  return matching_fn(greedy_target_outputs(q_target),
+                     epsilon_greedy_outputs(q_behaviour, epsilon))
