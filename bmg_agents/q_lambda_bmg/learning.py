@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from bmg_agents.core import diagnostics
 from bmg_agents.core import matching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import losses
@@ -59,10 +60,11 @@ class Window(NamedTuple):
 
 
 class MetaBuffer(NamedTuple):
-  """The last L acting steps awaiting their target x̃, oldest first.
+  """Ring buffer of the last L acting steps awaiting their target x̃.
 
-  Entry t is matched once the Q-network has taken L more updates, so only
-  what x_t produced is kept (s_t, t_t, q_{x_t}(s_t)), never x_t itself.
+  Step t lives in slot t mod L. Entry t is matched once the Q-network has
+  taken L more updates, so only what x_t produced is kept (s_t, t_t,
+  q_{x_t}(s_t)), never x_t itself; cost per step is independent of L.
   """
   observations: Array  # [L, D]
   reward_histories: Array  # [L, H]
@@ -79,6 +81,7 @@ class LearnerState(NamedTuple):
   opt_state: Any
   meta_params: Any
   meta_opt_state: Any
+  meta_grads: Any  # The last meta-gradient (diagnostics), () if fixed ε.
   window: Window
   meta_buffer: MetaBuffer
   steps: Array  # int32, transitions consumed so far.
@@ -165,10 +168,11 @@ def make_agent(config: config_lib.QLambdaConfig,
     if is_bmg:
       meta_params = networks.epsilon_init(eps_key, history)
       meta_opt_state = meta_optimizer.init(meta_params)
+      meta_grads = jax.tree_util.tree_map(jnp.zeros_like, meta_params)
     else:
       meta_params = jnp.asarray(
           config.epsilon if epsilon is None else epsilon, jnp.float32)
-      meta_opt_state = ()
+      meta_opt_state = meta_grads = ()
     num_actions = networks.num_actions
     window = Window(
         observations=jnp.tile(observation[None], (n + 1, 1)),
@@ -181,7 +185,7 @@ def make_agent(config: config_lib.QLambdaConfig,
                                    jnp.float32),
         q_values=jnp.zeros((num_l, num_actions), jnp.float32))
     return LearnerState(params, optimizer.init(params), meta_params,
-                        meta_opt_state, window, meta_buffer,
+                        meta_opt_state, meta_grads, window, meta_buffer,
                         jnp.zeros((), jnp.int32))
 
   def act(params, meta_params, observation, reward_history, key):
@@ -193,9 +197,15 @@ def make_agent(config: config_lib.QLambdaConfig,
     return action.astype(jnp.int32), epsilon
 
   def q_loss(params, window):
-    q = networks.q_apply(params, window.observations)
-    td = losses.peng_q_lambda_td(q[:-1], window.actions, window.rewards,
-                                 config.discount * window.discounts, q[1:],
+    # Only the oldest transition is updated, so only q(s_0) needs gradient;
+    # the bootstrap values q(s_1..s_n) are forward-only (targets are stopped
+    # inside rlax anyway). Same numbers as one q_apply over the window.
+    q_0 = networks.q_apply(params, window.observations[0])
+    q_rest = jax.lax.stop_gradient(
+        networks.q_apply(params, window.observations[1:]))
+    q_tm1 = jnp.concatenate([q_0[None], q_rest[:-1]])
+    td = losses.peng_q_lambda_td(q_tm1, window.actions, window.rewards,
+                                 config.discount * window.discounts, q_rest,
                                  config.lambda_)
     return 0.5 * jnp.square(td[0]), td[0]
 
@@ -222,32 +232,39 @@ def make_agent(config: config_lib.QLambdaConfig,
     params, opt_state = _select(q_ready, (params, opt_state),
                                 (state.params, state.opt_state))
     # 2. BMG meta-update against x̃ = the parameters just produced.
-    b = state.meta_buffer
-    buffer = MetaBuffer(_shift_in(b.observations, t.observation),
-                        _shift_in(b.reward_histories, t.reward_history),
-                        _shift_in(b.q_values, q_behaviour))
+    slot = state.steps % num_l
+    buffer = jax.tree_util.tree_map(
+        lambda buf, x: buf.at[slot].set(x.astype(buf.dtype)),
+        state.meta_buffer,
+        MetaBuffer(t.observation, t.reward_history, q_behaviour))
+    # The oldest entry, t − L + 1, sits in the slot written next.
+    oldest = jax.tree_util.tree_map(lambda buf: buf[(slot + 1) % num_l],
+                                    buffer)
     metrics = dict(q_loss=loss * q_ready, td_error=td * q_ready,
                    epsilon=epsilon_fn(state.meta_params, t.reward_history))
     meta_params, meta_opt_state = state.meta_params, state.meta_opt_state
+    meta_grads = state.meta_grads
     if is_bmg:
-      q_target = networks.q_apply(params, buffer.observations[0])
+      q_target = networks.q_apply(params, oldest.observations)
       (mu, _), meta_grads = jax.value_and_grad(meta_loss, has_aux=True)(
-          state.meta_params, q_target, buffer.q_values[0],
-          buffer.reward_histories[0])
+          state.meta_params, q_target, oldest.q_values,
+          oldest.reward_histories)
       meta_updates, new_meta_opt_state = meta_optimizer.update(
           meta_grads, state.meta_opt_state)
       new_meta_params = optax.apply_updates(state.meta_params, meta_updates)
       meta_ready = state.steps + 1 >= num_l
-      meta_params, meta_opt_state = _select(
-          meta_ready, (new_meta_params, new_meta_opt_state),
-          (meta_params, meta_opt_state))
       metrics.update(
           matching_loss=mu * meta_ready,
           meta_grad_norm=optax.global_norm(meta_grads) * meta_ready,
+          meta_grad_cosine=meta_ready * diagnostics.cosine_similarity(
+              meta_grads, state.meta_grads),
           target_agrees=meta_ready * (
-              jnp.argmax(q_target) == jnp.argmax(buffer.q_values[0])))
+              jnp.argmax(q_target) == jnp.argmax(oldest.q_values)))
+      meta_params, meta_opt_state, meta_grads = _select(
+          meta_ready, (new_meta_params, new_meta_opt_state, meta_grads),
+          (meta_params, meta_opt_state, state.meta_grads))
     new_state = LearnerState(params, opt_state, meta_params, meta_opt_state,
-                             window, buffer, state.steps + 1)
+                             meta_grads, window, buffer, state.steps + 1)
     return new_state, metrics
 
   return QLambdaAgent(init=init, epsilon=epsilon_fn, act=act, update=update,
