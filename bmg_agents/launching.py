@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Launchpad glue that is safe in child processes, shared by all agents.
 
 Launchpad child processes unpickle their node's callable, importing its module
