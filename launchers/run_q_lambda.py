@@ -24,6 +24,9 @@ import os
 
 from absl import app
 from absl import flags
+from bmg_agents import launching
+# Defines --lp_launch_type ('local_mp' or 'local_mt' here).
+import launchpad as lp  # pylint: disable=unused-import
 
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
@@ -59,9 +62,6 @@ META_LEARNING_RATE = flags.DEFINE_float('meta_learning_rate', 1e-4,
 CHUNK = flags.DEFINE_integer('chunk_size', 500,
                              'Fused steps per compiled call = CSV row.',
                              lower_bound=1)
-LP_LAUNCH_TYPE = flags.DEFINE_enum('lp_launch_type', 'local_mp',
-                                   ('local_mp', 'local_mt'),
-                                   'Launchpad launch type.')
 
 
 def build_config() -> config_lib.QLambdaConfig:
@@ -97,10 +97,13 @@ def main(argv):
                                FLIP_PERIOD.value, RESULTS_DIR.value)
     print(f'acme run finished: {counter.get_counts()}')
   else:
-    from bmg_agents import launching  # pylint: disable=g-import-not-at-top
+    launch_type = flags.FLAGS.lp_launch_type
+    if launch_type not in launching.LAUNCH_TYPES:
+      raise app.UsageError(f'lp_launch_type must be one of '
+                           f'{launching.LAUNCH_TYPES}, got {launch_type!r}.')
     program = running.make_program(config, NUM_STEPS.value, SEED.value,
                                    FLIP_PERIOD.value, RESULTS_DIR.value)
-    launching.launch_and_wait(program, LP_LAUNCH_TYPE.value)
+    launching.launch_and_wait(program, launch_type)
     print(f'launchpad run finished; logs in {RESULTS_DIR.value}')
 
 

@@ -51,6 +51,39 @@ def make_environment(seed: int, episode_length: int,
                                    episode_length)
 
 
+class CheckpointingConfig(distributed_layout.CheckpointingConfig):
+  """acme's CheckpointingConfig, safe to unpickle in a Launchpad child.
+
+  Defined here so that unpickling it imports bmg_agents (and its compat
+  layer) before acme's distributed_layout module.
+  """
+
+
+class Layout(launching.DistributedLayout):
+  """The distributed layout with its node methods defined in bmg_agents.
+
+  Launchpad pickles each node as a bound method; a method inherited from
+  acme pickles as a reference into acme's module, which a child process
+  would import before bmg_agents.compat. These overrides only delegate.
+  """
+
+  def replay(self):
+    return super().replay()
+
+  def counter(self):
+    return super().counter()
+
+  def learner(self, random_key, replay, counter):
+    return super().learner(random_key, replay, counter)
+
+  def actor(self, random_key, replay, variable_source, counter, actor_id):
+    return super().actor(random_key, replay, variable_source, counter,
+                         actor_id)
+
+  def coordinator(self, counter, max_actor_steps):
+    return super().coordinator(counter, max_actor_steps)
+
+
 def _identity(agent):
   return agent
 
@@ -111,12 +144,12 @@ def make_program(config: config_lib.QLambdaConfig, num_steps: int,
   builder = builder_lib.QLambdaBuilder(
       config, spec, logger_fn=functools.partial(
           _make_logger, results_dir, 'learner', 10.))
-  layout = launching.DistributedLayout(
+  layout = Layout(
       seed=seed, environment_factory=env_factory,
       network_factory=functools.partial(builder_lib.make_agent, config),
       builder=builder, policy_network=_identity, num_actors=num_actors,
       environment_spec=spec, prefetch_size=0,
       max_number_of_steps=num_steps,
-      checkpointing_config=distributed_layout.CheckpointingConfig(
+      checkpointing_config=CheckpointingConfig(
           directory=os.path.join(results_dir, 'checkpoints'), add_uid=False))
   return layout.build(name='q_lambda_bmg')
