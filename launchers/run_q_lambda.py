@@ -53,6 +53,9 @@ RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/q_lambda',
                                   'Where CSV, PNG and logs go.')
 HIDDEN = flags.DEFINE_list('hidden_sizes', ['64', '64'],
                            'Q-network MLP layers (paper: 256,256).')
+flags.register_validator(
+    'hidden_sizes', lambda v: all(h.isdigit() and int(h) > 0 for h in v),
+    'must be comma-separated positive integers, e.g. 256,256')
 LEARNING_RATE = flags.DEFINE_float('learning_rate', 1e-3,
                                    'Q-network Adam learning rate '
                                    '(paper: 3e-5).', lower_bound=0.)
@@ -73,7 +76,7 @@ def build_config() -> config_lib.QLambdaConfig:
         L=L.value, hidden_sizes=hidden, learning_rate=LEARNING_RATE.value,
         meta_learning_rate=META_LEARNING_RATE.value)
   except ValueError as e:
-    raise app.UsageError(str(e)) from None
+    raise app.UsageError(f'Error: {e}') from None
 
 
 def main(argv):

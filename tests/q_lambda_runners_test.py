@@ -14,6 +14,7 @@
 
 """The Q(λ)-BMG agent through its fused, Acme and Launchpad runners."""
 
+import csv
 import os
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def test_acme_runner_tiny_run(tmp_path):
 
 
 def test_launcher_bad_flags_one_line_error():
-  for flag in ('--L=0', '--agent=mg', '--hidden_sizes=64,x'):
+  # A flag validator, then a config check turned into a usage error.
+  for flag in ('--L=0', '--learning_rate=0'):
     proc = subprocess.run(
         [sys.executable, os.path.join(_ROOT, 'launchers', 'run_q_lambda.py'),
          flag], capture_output=True, text=True, timeout=120,
@@ -95,3 +97,16 @@ def test_launcher_bad_flags_one_line_error():
     assert 'Traceback' not in proc.stderr, proc.stderr
     assert any(('Error' in line or 'error' in line)
                for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_launchpad_program_tiny_run(tmp_path):
+  # local_mp: every node is unpickled in a fresh process, as on many hosts.
+  from bmg_agents import launching  # pylint: disable=g-import-not-at-top
+  from bmg_agents.q_lambda_bmg import running  # pylint: disable=g-import-not-at-top
+  program = running.make_program(_tiny_config(), num_steps=100, seed=0,
+                                 results_dir=str(tmp_path))
+  launching.launch_and_wait(program, 'local_mp')
+  with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert rows and int(rows[-1]['learner_steps']) >= 1
+  assert os.listdir(tmp_path / 'checkpoints' / 'checkpoints' / 'learner')

@@ -93,7 +93,7 @@ def _make_logger(results_dir: Optional[str], label: str,
   outputs = [loggers.TerminalLogger(label=label, time_delta=time_delta)]
   if results_dir:
     outputs.append(loggers.CSVLogger(results_dir, label=label, add_uid=False,
-                                     time_delta=time_delta))
+                                     time_delta=time_delta, flush_every=1))
   return loggers.Dispatcher(outputs)
 
 
