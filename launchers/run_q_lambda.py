@@ -24,12 +24,13 @@ import os
 
 from absl import app
 from absl import flags
-from bmg_agents import launching
 # Defines --lp_launch_type ('local_mp' or 'local_mt' here).
 import launchpad as lp  # pylint: disable=unused-import
 
+from bmg_agents import launching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
+from bmg_agents.q_lambda_bmg import running
 
 AGENT = flags.DEFINE_enum('agent', 'bmg', config_lib.AGENTS,
                           'Fixed ε or ε meta-learned with BMG.')
@@ -43,7 +44,7 @@ NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds (fused runner).',
 NUM_STEPS = flags.DEFINE_integer('num_steps', 40_000,
                                  'Environment steps per seed.', lower_bound=1)
 FLIP_PERIOD = flags.DEFINE_integer(
-    'flip_period', 2_000, 'Steps between reward flips (paper: 100000).',
+    'flip_period', 10_000, 'Steps between reward flips (paper: 100000).',
     lower_bound=1)
 SEED = flags.DEFINE_integer('seed', 0, 'Random seed of the whole run.')
 RUNNER = flags.DEFINE_enum('runner', 'fused', ('fused', 'acme', 'launchpad'),
@@ -56,7 +57,7 @@ HIDDEN = flags.DEFINE_list('hidden_sizes', ['64', '64'],
 flags.register_validator(
     'hidden_sizes', lambda v: all(h.isdigit() and int(h) > 0 for h in v),
     'must be comma-separated positive integers, e.g. 256,256')
-LEARNING_RATE = flags.DEFINE_float('learning_rate', 1e-3,
+LEARNING_RATE = flags.DEFINE_float('learning_rate', 3e-4,
                                    'Q-network Adam learning rate '
                                    '(paper: 3e-5).', lower_bound=0.)
 META_LEARNING_RATE = flags.DEFINE_float('meta_learning_rate', 1e-4,
@@ -94,7 +95,6 @@ def main(argv):
           f'per seed {rows[-1]["total_reward"]:.1f}; results in '
           f'{RESULTS_DIR.value}')
     return
-  from bmg_agents.q_lambda_bmg import running  # pylint: disable=g-import-not-at-top
   if RUNNER.value == 'acme':
     counter = running.run_acme(config, NUM_STEPS.value, SEED.value,
                                FLIP_PERIOD.value, RESULTS_DIR.value)

@@ -173,7 +173,8 @@ def test_learner_matches_target_l_updates_later():
       s = t + 1 - cfg.L
       eps = nets.epsilon_apply(metas[t], tr.reward_history[s])
       mu = losses.greedy_matching(
-          matching.make_matching_fn('kl+value'), nets.q_apply(params_seq[t + 1], tr.observation[s]),
+          matching.make_matching_fn('kl+value'),
+          nets.q_apply(params_seq[t + 1], tr.observation[s]),
           nets.q_apply(params_seq[s], tr.observation[s]), eps)
       np.testing.assert_allclose(metrics['matching_loss'], mu, rtol=1e-5)
   assert not np.allclose(metas[0]['mlp/~/linear_1']['b'],

@@ -20,13 +20,16 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from bmg_agents import launching
 from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import networks as networks_lib
+from bmg_agents.q_lambda_bmg import running
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,7 +50,9 @@ def test_fused_runner_agrees_with_step_by_step_loop():
   states = fused.init_states(agent, jax.random.PRNGKey(3), 2,
                              config.reward_history)
   step_fn = fused.make_step_fn(agent, flip_period=7)
-  fused_states, fused_metrics = fused.run_fused(step_fn, states, 24, 8)
+  # The fused runner donates its input: give it a copy.
+  fused_states, fused_metrics = fused.run_fused(
+      step_fn, jax.tree_util.tree_map(jnp.copy, states), 24, 8)
   loop_states, loop_metrics = fused.run_python_loop(step_fn, states, 24)
   for a, b in zip(jax.tree_util.tree_leaves(fused_states),
                   jax.tree_util.tree_leaves(loop_states)):
@@ -75,7 +80,6 @@ def test_fixed_epsilon_sweep_in_one_run():
 
 
 def test_acme_runner_tiny_run(tmp_path):
-  from bmg_agents.q_lambda_bmg import running  # pylint: disable=g-import-not-at-top
   counts = running.run_acme(_tiny_config(), num_steps=40, seed=0,
                             flip_period=10,
                             results_dir=str(tmp_path)).get_counts()
@@ -101,8 +105,6 @@ def test_launcher_bad_flags_one_line_error():
 
 def test_launchpad_program_tiny_run(tmp_path):
   # local_mp: every node is unpickled in a fresh process, as on many hosts.
-  from bmg_agents import launching  # pylint: disable=g-import-not-at-top
-  from bmg_agents.q_lambda_bmg import running  # pylint: disable=g-import-not-at-top
   program = running.make_program(_tiny_config(), num_steps=100, seed=0,
                                  results_dir=str(tmp_path))
   launching.launch_and_wait(program, 'local_mp')

@@ -22,11 +22,11 @@ import jax
 import numpy as np
 
 from bmg_agents import anakin
+from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import networks as networks_lib
-from bmg_agents.environments import two_colors
 
 # Metrics averaged over a chunk and over seeds in each CSV row.
 _MEAN_METRICS = ('epsilon', 'q_loss', 'matching_loss', 'meta_grad_norm',
