@@ -14,12 +14,13 @@
 
 """Q(λ) on two-colours: BMG-ε vs a fixed-ε sweep, L, matching (App. B.3).
 
-Runs, with the same seeds and in one process: fixed ε ∈ EPSILONS (one fused
+Runs, from the same --seed and in one process: fixed ε ∈ EPSILONS (one fused
 run, the sweep vmapped with the seeds), then BMG with policy matching at a
-small and a large L, and 'value' matching at the large L. Prints total
-reward per seed (mean ± standard error), the reward rate over the last
-cycle, and how ε moves within reward cycles (first vs last tenth of each
-cycle). Writes one CSV per agent and a PNG to --results_dir.
+small and a large L, and 'value' and policy + 'value' matching at the large
+L (--only picks a subset). Prints total reward per seed (mean ± standard
+error), the reward rate over the last cycle, and how ε moves within reward
+cycles (first vs last tenth of each cycle). Writes one CSV per agent and a
+PNG to --results_dir.
 
   PYTHONPATH=. .venv/bin/python benchmarks/q_lambda_results.py
 """
@@ -85,7 +86,8 @@ def main(argv):
   runs = {'fixed': None,
           f'bmg_policy_L{L_SMALL.value}': ('policy', L_SMALL.value),
           f'bmg_policy_L{L_LARGE.value}': ('policy', L_LARGE.value),
-          f'bmg_value_L{L_LARGE.value}': ('value', L_LARGE.value)}
+          f'bmg_value_L{L_LARGE.value}': ('value', L_LARGE.value),
+          f'bmg_both_L{L_LARGE.value}': ('both', L_LARGE.value)}
   curves = {}
   for name, spec in runs.items():
     if ONLY.value and name not in ONLY.value:
