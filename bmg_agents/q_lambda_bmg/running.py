@@ -59,31 +59,6 @@ class CheckpointingConfig(distributed_layout.CheckpointingConfig):
   """
 
 
-class Layout(launching.DistributedLayout):
-  """The distributed layout with its node methods defined in bmg_agents.
-
-  Launchpad pickles each node as a bound method; a method inherited from
-  acme pickles as a reference into acme's module, which a child process
-  would import before bmg_agents.compat. These overrides only delegate.
-  """
-
-  def replay(self):
-    return super().replay()
-
-  def counter(self):
-    return super().counter()
-
-  def learner(self, random_key, replay, counter):
-    return super().learner(random_key, replay, counter)
-
-  def actor(self, random_key, replay, variable_source, counter, actor_id):
-    return super().actor(random_key, replay, variable_source, counter,
-                         actor_id)
-
-  def coordinator(self, counter, max_actor_steps):
-    return super().coordinator(counter, max_actor_steps)
-
-
 def _identity(agent):
   return agent
 
@@ -144,7 +119,7 @@ def make_program(config: config_lib.QLambdaConfig, num_steps: int,
   builder = builder_lib.QLambdaBuilder(
       config, spec, logger_fn=functools.partial(
           _make_logger, results_dir, 'learner', 10.))
-  layout = Layout(
+  layout = launching.DistributedLayout(
       seed=seed, environment_factory=env_factory,
       network_factory=functools.partial(builder_lib.make_agent, config),
       builder=builder, policy_network=_identity, num_actors=num_actors,
