@@ -92,7 +92,7 @@ def plot(curves: Dict[str, List[Dict[str, float]]], flip_period: int,
     ax_r.plot(steps, rate, label=name)
     ax_r.fill_between(steps, rate - std, rate + std, alpha=0.2)
     ax_e.plot(steps, [r['epsilon'] for r in rows], label=name)
-  last = max(r[-1]['step'] for r in curves.values())
+  last = int(max(r[-1]['step'] for r in curves.values()))
   for ax in (ax_r, ax_e):
     for flip in range(flip_period, last, flip_period):
       ax.axvline(flip, color='grey', lw=0.5, ls=':')
