@@ -14,7 +14,6 @@
 
 """Fused (Anakin) and per-step-loop runners of Q(λ)-BMG on two-colours."""
 
-import time
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import chex
@@ -131,9 +130,3 @@ def run_python_loop(step_fn, states: RunState, num_steps: int
   out = jax.device_get(out)
   return states, jax.tree_util.tree_map(lambda *x: np.stack(x), *out)
 
-
-def timed(fn, *args) -> Tuple[Any, float]:
-  """(fn(*args) with outputs fetched, wall-clock seconds)."""
-  start = time.time()
-  out = jax.block_until_ready(fn(*args))
-  return out, time.time() - start
