@@ -31,6 +31,10 @@ import launchpad as lp
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 
 
+class CheckpointingConfig(distributed_layout.CheckpointingConfig):
+  """acme's `CheckpointingConfig`; unpickling it imports bmg_agents first."""
+
+
 class DistributedLayout(distributed_layout.DistributedLayout):
   """acme's `DistributedLayout`, picklable into Launchpad child processes.
 

@@ -106,8 +106,11 @@ def test_launcher_bad_flag_is_a_usage_error_not_a_trace():
 
 def test_launchpad_program_tiny_run(tmp_path):
   # local_mp: every node is unpickled in a fresh process, as on many hosts.
+  # A queue of 10 makes the actors wait for the learner, so the learner has
+  # consumed >= 90 transitions before the step limiter stops the program,
+  # however slowly its jit compiles on a busy machine.
   program = running.make_program(_tiny_config(), num_steps=100, seed=0,
-                                 results_dir=str(tmp_path))
+                                 results_dir=str(tmp_path), max_queue_size=10)
   launching.launch_and_wait(program, 'local_mp')
   with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
     rows = list(csv.DictReader(f))

@@ -26,7 +26,6 @@ from typing import Optional
 import acme
 from acme import specs
 from acme import wrappers
-from acme.jax.layouts import distributed_layout
 from acme.jax.layouts import local_layout
 from acme.utils import counting
 from acme.utils import loggers
@@ -49,14 +48,6 @@ def make_environment(seed: int, episode_length: int,
   env = two_colors.TwoColors(flip_period=flip_period, seed=seed)
   return wrappers.StepLimitWrapper(wrappers.SinglePrecisionWrapper(env),
                                    episode_length)
-
-
-class CheckpointingConfig(distributed_layout.CheckpointingConfig):
-  """acme's CheckpointingConfig, safe to unpickle in a Launchpad child.
-
-  Defined here so that unpickling it imports bmg_agents (and its compat
-  layer) before acme's distributed_layout module.
-  """
 
 
 def _identity(agent):
@@ -104,11 +95,13 @@ def run_acme(config: config_lib.QLambdaConfig, num_steps: int, seed: int,
 
 def make_program(config: config_lib.QLambdaConfig, num_steps: int,
                  seed: int, flip_period: int = two_colors.DEFAULT_FLIP_PERIOD,
-                 results_dir: Optional[str] = None, num_actors: int = 1):
+                 results_dir: Optional[str] = None, num_actors: int = 1,
+                 max_queue_size: int = 10_000):
   """The Launchpad program: replay, counter, learner, actors, step limiter.
 
   Each actor runs one episode of num_steps / num_actors steps; the program
-  stops once the actors have taken `num_steps` steps in total.
+  stops once the actors have taken `num_steps` steps in total. Actors block
+  while the Reverb queue holds `max_queue_size` unconsumed transitions.
   """
   episode_length = max(1, num_steps // num_actors)
   env_factory = functools.partial(make_environment,
@@ -118,13 +111,14 @@ def make_program(config: config_lib.QLambdaConfig, num_steps: int,
   results_dir = os.path.abspath(results_dir or 'results/q_lambda_lp')
   builder = builder_lib.QLambdaBuilder(
       config, spec, logger_fn=functools.partial(
-          _make_logger, results_dir, 'learner', 10.))
+          _make_logger, results_dir, 'learner', 10.),
+      max_queue_size=max_queue_size)
   layout = launching.DistributedLayout(
       seed=seed, environment_factory=env_factory,
       network_factory=functools.partial(builder_lib.make_agent, config),
       builder=builder, policy_network=_identity, num_actors=num_actors,
       environment_spec=spec, prefetch_size=0,
       max_number_of_steps=num_steps,
-      checkpointing_config=CheckpointingConfig(
+      checkpointing_config=launching.CheckpointingConfig(
           directory=os.path.join(results_dir, 'checkpoints'), add_uid=False))
   return layout.build(name='q_lambda_bmg')
