@@ -56,7 +56,7 @@ def test_update_matches_hand_computed_linear_case():
   functions, state = _agent(agent='fixed', learning_rate=lr, discount=gamma,
                             entropy=eps)
   rollout = _rollout(1)
-  new_state, metrics = functions.update(state, rollout)
+  new_state, metrics = jax.jit(functions.update)(state, rollout)
 
   s = np.asarray(rollout.observations, np.float64)
   a, r = np.asarray(rollout.actions), np.asarray(rollout.rewards, np.float64)
@@ -102,9 +102,9 @@ def test_bmg_with_l2_matching_and_half_step_target_equals_mg():
   bmg, bmg_state = _agent(agent='bmg', matching='l2',
                           target_learning_rate=0.5, **common)
   rollout = _rollout(2)
-  mg_state, _ = mg.update(mg_state, rollout)
-  bmg_state, _ = bmg.update(bmg_state, rollout)
-  grad = lambda fns, st: jax.grad(lambda w: fns.meta_loss(w, st)[0])(
+  mg_state, _ = jax.jit(mg.update)(mg_state, rollout)
+  bmg_state, _ = jax.jit(bmg.update)(bmg_state, rollout)
+  grad = lambda fns, st: jax.jit(jax.grad(lambda w: fns.meta_loss(w, st)[0]))(
       st.meta_params)
   g_mg, g_bmg = grad(mg, mg_state), grad(bmg, bmg_state)
   flat_mg = np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(
@@ -115,16 +115,17 @@ def test_bmg_with_l2_matching_and_half_step_target_equals_mg():
   np.testing.assert_allclose(flat_bmg, flat_mg, rtol=1e-4, atol=1e-7)
 
 
-@pytest.mark.parametrize('matching', ['kl', 'reverse_kl', 'symmetric_kl'])
+@pytest.mark.parametrize('matching', ['kl', 'symmetric_kl'])
 def test_bmg_target_is_agents_own_later_params_plus_pg_step(matching):
   K, L = 2, 3
   functions, state = _agent(agent='bmg', K=K, L=L, matching=matching)
   assert functions.window == K + L - 1
   params_after = []
+  update = jax.jit(functions.update)
   for i in range(K + L - 1):
-    state, _ = functions.update(state, _rollout(10 + i))
+    state, _ = update(state, _rollout(10 + i))
     params_after.append(state.params.policy)
-  loss, aux = functions.meta_loss(state.meta_params, state)
+  loss, aux = jax.jit(functions.meta_loss)(state.meta_params, state)
   # x(K)(w) recomputed from the window equals the agent's K-th iterate.
   for got, want in zip(jax.tree_util.tree_leaves(aux['policy_k']),
                        jax.tree_util.tree_leaves(params_after[K - 1])):
@@ -135,7 +136,7 @@ def test_bmg_target_is_agents_own_later_params_plus_pg_step(matching):
       jax.tree_util.tree_leaves(params_after[-1]))]
   assert 0 < max(delta) < 1.
   assert float(loss) > 0.
-  new_state, metrics = functions.meta_update(state)
+  new_state, metrics = jax.jit(functions.meta_update)(state)
   assert float(metrics['meta_grad_norm']) > 0.
   changed = [not np.allclose(a, b) for a, b in zip(
       jax.tree_util.tree_leaves(new_state.meta_params),
@@ -145,16 +146,17 @@ def test_bmg_target_is_agents_own_later_params_plus_pg_step(matching):
 
 def test_mg_meta_gradient_matches_finite_differences():
   functions, state = _agent(agent='mg', K=2, meta_entropy=0.1)
+  update = jax.jit(functions.update)
   for i in range(2):
-    state, _ = functions.update(state, _rollout(20 + i))
+    state, _ = update(state, _rollout(20 + i))
   with jax.experimental.enable_x64():
     to64 = lambda tree: jax.tree_util.tree_map(
         lambda x: x.astype(jnp.float64) if x.dtype == jnp.float32 else x,
         tree)
     state = to64(state)
-    loss = lambda w: functions.meta_loss(w, state)[0]
+    loss = jax.jit(lambda w: functions.meta_loss(w, state)[0])
     w = state.meta_params
-    g = jax.grad(loss)(w)
+    g = jax.jit(jax.grad(loss))(w)
     rng = np.random.RandomState(0)
     direction = jax.tree_util.tree_map(
         lambda x: jnp.asarray(rng.randn(*x.shape)), w)
@@ -168,7 +170,7 @@ def test_mg_meta_gradient_matches_finite_differences():
   np.testing.assert_allclose(float(numeric), float(analytic), rtol=1e-4)
 
 
-@pytest.mark.parametrize('agent', ['fixed', 'mg', 'bmg'])
+@pytest.mark.parametrize('agent', ['mg', 'bmg'])
 def test_fused_runner_agrees_with_python_loop(agent):
   config = ac.ActorCriticBMGConfig(
       agent=agent, K=1, L=2, rollout_length=4, policy_hidden=(16,),
@@ -186,18 +188,14 @@ def test_fused_runner_agrees_with_python_loop(agent):
                                rtol=1e-4, atol=1e-6, err_msg=key)
 
 
-def test_run_seeds_shapes_and_config_errors():
-  config = ac.ActorCriticBMGConfig(
-      agent='bmg', K=1, L=2, rollout_length=4, policy_hidden=(8,),
-      critic_hidden=(8,), meta_hidden=(4,))
-  metrics, interval = fused.run_seeds(config, np.arange(2), 64,
-                                      log_every=16)
-  assert interval == 16
-  assert metrics['reward'].shape == (2, 4)
-  assert np.all(np.isfinite(metrics['meta_grad_norm']))
+def test_config_errors_name_the_field():
   with pytest.raises(ValueError, match='agent'):
     ac.ActorCriticBMGConfig(agent='sgd')
   with pytest.raises(ValueError, match='L must'):
     ac.ActorCriticBMGConfig(L=0)
   with pytest.raises(ValueError, match='matching'):
-    ac.ActorCriticBMGConfig(matching='l1')
+    ac.ActorCriticBMGConfig(matching='value')
+  with pytest.raises(ValueError, match='final_step'):
+    ac.ActorCriticBMGConfig(final_step='pg')
+  assert ac.ActorCriticBMGConfig(agent='bmg', K=3, L=5).window == 7
+  assert ac.ActorCriticBMGConfig(agent='mg', K=3, L=5).window == 3

@@ -17,9 +17,10 @@
 import dataclasses
 from typing import Tuple
 
+from bmg_agents.core import config as core_config
+from bmg_agents.core import matching as core_matching
+
 AGENTS = ('fixed', 'mg', 'bmg')
-MATCHINGS = ('kl', 'reverse_kl', 'symmetric_kl', 'l2')
-TARGET_STEPS = ('pg', 'meta')
 
 
 @dataclasses.dataclass
@@ -47,11 +48,11 @@ class ActorCriticBMGConfig:
       agent's own next updates, so one meta-update every K + L - 1 updates.
     meta_entropy: epsilon_meta: entropy weight in the MG meta-objective and in
       the final step of the BMG target.
-    matching: BMG matching function mu: 'kl' = KL(pi_target || pi_x(K)) (the
-      paper's), 'reverse_kl' = KL(pi_x(K) || pi_target), 'symmetric_kl', or
-      'l2' = squared distance of the policy parameters (Eq. 3).
-    target_step: final target step: 'pg' (policy gradient with entropy weight
-      meta_entropy) or 'meta' (the meta-learned rule, an ablation).
+    matching: BMG matching function mu (`core.matching.parse`): 'kl' =
+      KL(pi_target || pi_x(K)) (the paper's), 'reverse_kl', 'symmetric_kl',
+      or 'l2' = squared distance of the policy parameters (Eq. 3).
+    final_step: final target step: 'objective' (policy gradient with entropy
+      weight meta_entropy) or 'meta' (the meta-learned rule, an ablation).
     target_learning_rate: step size beta of the final target step.
   """
   agent: str = 'bmg'
@@ -74,37 +75,33 @@ class ActorCriticBMGConfig:
   L: int = 7
   meta_entropy: float = 0.0
   matching: str = 'kl'
-  target_step: str = 'pg'
+  final_step: str = 'objective'
   target_learning_rate: float = 0.1
 
   def __post_init__(self):
-    def check(ok, message):
-      if not ok:
-        raise ValueError(message)
-    check(self.agent in AGENTS,
-          f'agent must be one of {AGENTS}, got {self.agent!r}.')
-    check(self.matching in MATCHINGS,
-          f'matching must be one of {MATCHINGS}, got {self.matching!r}.')
-    check(self.target_step in TARGET_STEPS,
-          f'target_step must be one of {TARGET_STEPS}, got '
-          f'{self.target_step!r}.')
+    core_config.check_choice('agent', self.agent, AGENTS)
+    core_matching.parse(self.matching, 'matching')
+    if self.matching not in ('kl', 'reverse_kl', 'symmetric_kl', 'l2',
+                             'kl_1', 'kl_2', 'kl_s'):
+      raise ValueError('matching must be a policy KL (kl, reverse_kl, '
+                       f'symmetric_kl) or l2 for this agent, got '
+                       f'{self.matching!r}.')
+    core_config.check_choice('final_step', self.final_step,
+                             core_config.FINAL_STEPS)
     for name in ('rollout_length', 'K', 'L', 'reward_history'):
-      value = getattr(self, name)
-      check(isinstance(value, int) and value >= 1,
-            f'{name} must be an integer >= 1, got {value!r}.')
-    check(0. <= self.discount <= 1.,
-          f'discount must be in [0, 1], got {self.discount}.')
+      core_config.check_int(name, getattr(self, name), 1)
+    core_config.check_range('discount', self.discount, 0., 1.)
     for name in ('learning_rate', 'meta_learning_rate', 'meta_adam_eps',
                  'target_learning_rate'):
-      value = getattr(self, name)
-      check(value > 0., f'{name} must be > 0, got {value}.')
+      core_config.check_range(name, getattr(self, name), 0.,
+                              low_inclusive=False)
     for name in ('entropy', 'meta_entropy', 'pg_weight', 'td_weight'):
-      value = getattr(self, name)
-      check(value >= 0., f'{name} must be >= 0, got {value}.')
+      core_config.check_range(name, getattr(self, name), 0.)
     for name in ('policy_hidden', 'critic_hidden', 'meta_hidden'):
       value = tuple(getattr(self, name))
-      check(all(isinstance(h, int) and h >= 1 for h in value),
-            f'{name} must be positive integer layer sizes, got {value!r}.')
+      if not all(isinstance(h, int) and h >= 1 for h in value):
+        raise ValueError(f'{name} must be positive integer layer sizes, got '
+                         f'{value!r}.')
       setattr(self, name, value)
 
   @property

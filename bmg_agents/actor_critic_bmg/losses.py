@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Actor-critic loss (Eq. 4) and BMG matching functions for the agent."""
+"""The actor-critic loss of Eq. 4 on an on-policy rollout."""
 
 from typing import NamedTuple, Tuple
 
@@ -101,40 +101,3 @@ def actor_critic_terms(logits: chex.Array, values: chex.Array,
   pg, entropy = policy_terms(logits, rollout.actions, td_errors)
   return LossTerms(pg=pg, entropy=entropy,
                    td=jnp.mean(rlax.l2_loss(td_errors)))
-
-
-def policy_matching(target_logits: chex.Array, logits: chex.Array,
-                    kind: str) -> chex.Array:
-  """Matching function mu between a target policy and pi_x(K), [N, A] each.
-
-  'kl' is KL(pi_target || pi) (the paper's, mode covering), 'reverse_kl' is
-  KL(pi || pi_target), 'symmetric_kl' their sum. The target is not
-  differentiated.
-
-  Args:
-    target_logits: [N, A] logits of the target policy.
-    logits: [N, A] logits of the policy being meta-learned.
-    kind: one of the names above.
-
-  Returns:
-    [] mean divergence over the N states.
-  """
-  chex.assert_equal_shape([target_logits, logits])
-  target_logits = jax.lax.stop_gradient(target_logits)
-  forward = rlax.categorical_kl_divergence(target_logits, logits)
-  reverse = rlax.categorical_kl_divergence(logits, target_logits)
-  if kind == 'kl':
-    return jnp.mean(forward)
-  if kind == 'reverse_kl':
-    return jnp.mean(reverse)
-  if kind == 'symmetric_kl':
-    return jnp.mean(forward + reverse)
-  raise ValueError(f'Unknown policy matching {kind!r}.')
-
-
-def parameter_matching(target_params, params) -> chex.Array:
-  """Squared L2 distance ||target - params||^2; target not differentiated."""
-  target_params = jax.lax.stop_gradient(target_params)
-  sq = jax.tree_util.tree_map(lambda a, b: jnp.sum((a - b) ** 2),
-                              target_params, params)
-  return sum(jax.tree_util.tree_leaves(sq))
