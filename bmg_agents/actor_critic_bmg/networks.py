@@ -15,7 +15,7 @@
 """Policy, critic and entropy-weight networks; the only use of haiku here."""
 
 import dataclasses
-from typing import Callable, Sequence
+from typing import Callable, Sequence, Tuple
 
 import chex
 import haiku as hk
@@ -36,6 +36,7 @@ class ActorCriticNetworks:
     critic_apply: (z, obs [..., O]) -> values [...].
     meta_init: (key, stats) -> meta-parameters w.
     meta_apply: (w, stats [..., H]) -> entropy weight in (0, 1) [...].
+    observation_shape: shape of one observation.
   """
   policy_init: Callable[..., hk.Params]
   policy_apply: Callable[..., chex.Array]
@@ -43,6 +44,7 @@ class ActorCriticNetworks:
   critic_apply: Callable[..., chex.Array]
   meta_init: Callable[..., hk.Params]
   meta_apply: Callable[..., chex.Array]
+  observation_shape: Tuple[int, ...] = (30,)
 
 
 def _mlp(sizes: Sequence[int]) -> hk.Module:
@@ -50,13 +52,15 @@ def _mlp(sizes: Sequence[int]) -> hk.Module:
 
 
 def make_networks(num_actions: int,
-                  config: ac_config.ActorCriticBMGConfig
+                  config: ac_config.ActorCriticBMGConfig,
+                  observation_shape: Tuple[int, ...] = (30,)
                   ) -> ActorCriticNetworks:
   """Separate policy and critic MLPs and the entropy-weight MLP (App. B.2).
 
   Args:
     num_actions: size of the discrete action space.
     config: provides the hidden sizes.
+    observation_shape: shape of one observation (two-colours: (30,)).
 
   Returns:
     The networks' pure init/apply functions.
@@ -72,7 +76,8 @@ def make_networks(num_actions: int,
   return ActorCriticNetworks(
       policy_init=policy.init, policy_apply=policy.apply,
       critic_init=critic.init, critic_apply=critic.apply,
-      meta_init=meta.init, meta_apply=meta.apply)
+      meta_init=meta.init, meta_apply=meta.apply,
+      observation_shape=tuple(observation_shape))
 
 
 def dummy_stats(config: ac_config.ActorCriticBMGConfig) -> chex.Array:
