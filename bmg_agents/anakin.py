@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """A fused (Anakin-style) runner: environment, acting and learning in one jit.
 
 The whole agent-environment step is a pure function `step_fn(state) ->

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """The compatibility layer makes acme 0.4.0 work on the pinned jax."""
 
 import subprocess

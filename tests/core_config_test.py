@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Tests of config validation and the meta-gradient diagnostics."""
 
 import jax.numpy as jnp

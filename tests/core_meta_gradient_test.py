@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Tests of the BMG meta-update, the target bootstrap and the MG baseline."""
 
 import jax

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """The pinned stack works together: acme, Reverb, Launchpad, TensorFlow."""
 
 # bmg_agents first: Launchpad children import this module to unpickle nodes.

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Agent-agnostic BMG machinery in pure JAX (no Acme, no Launchpad)."""
 
 from bmg_agents.core import bootstrap

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """The target bootstrap ξ of Bootstrapped Meta-Gradients.
 
 x̃ = ξ(x(K)): L − 1 further updates under the meta-learned rule φ(·, w), each

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Validation helpers and the meta-gradient settings shared by all agents.
 
 Agents' config dataclasses call these from `__post_init__` so that a user's

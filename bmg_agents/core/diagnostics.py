@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Meta-gradient diagnostics of "Bootstrapped Meta-Learning" Tables 3 and 6.
 
 * cosine similarity between consecutive meta-gradients: a probe of

@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Matching functions μ(x̃, x) between a bootstrapped target and the learner.
 
 See "Bootstrapped Meta-Learning" by Flennerhag et al.

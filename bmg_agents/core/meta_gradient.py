@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """One meta-update: bootstrapped (BMG, Eq. 2) and standard (MG, Eq. 1).
 
 BMG: w ← w − β ∇w μ(x̃, x(K)(w)), with x(K)(w) the learner after K

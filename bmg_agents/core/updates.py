@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """Update rules φ(x, h, w) as pure functions, and unrolling them K times.
 
 An update rule maps learner parameters x, the learner's optimiser state h,
