@@ -14,14 +14,14 @@
 
 """Fused runner: environment, acting, learning and meta-learning in one scan."""
 
-import functools
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bmg_agents import anakin
 from bmg_agents.actor_critic_bmg import acting
 from bmg_agents.actor_critic_bmg import config as ac_config
 from bmg_agents.actor_critic_bmg import learning
@@ -109,9 +109,9 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
               num_steps: int, log_every: int = 3200,
               size: int = two_colors.DEFAULT_SIZE,
               flip_period: int = two_colors.DEFAULT_FLIP_PERIOD,
-              num_devices: int = 0
+              progress: Optional[anakin.Callback] = None
               ) -> Tuple[Dict[str, np.ndarray], int]:
-  """Runs one config on many seeds: vmap over seeds, pmap over devices.
+  """Runs one config on many seeds with `anakin.run` (vmap, scan, pmap).
 
   Args:
     config: the agent's config.
@@ -120,30 +120,22 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
     log_every: environment steps per logged interval (rounded to cycles).
     size: grid side.
     flip_period: steps between reward flips.
-    num_devices: devices to pmap over; 0 = as many local devices as divide S.
+    progress: optional anakin callback, called with environment steps.
 
   Returns:
     (metrics dict of [S, num_intervals] arrays, steps per interval).
   """
   runner = make_fused_runner(config, size, flip_period)
   num_intervals, cycles = plan(config, num_steps, log_every)
-  seeds = np.asarray(seeds)
-  if not num_devices:
-    num_devices = max(d for d in range(1, jax.local_device_count() + 1)
-                      if len(seeds) % d == 0)
-  keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
-  keys = keys.reshape((num_devices, -1) + keys.shape[1:])
-
-  def per_device(keys):
-    states = jax.vmap(runner.init)(keys)
-    _, metrics = jax.vmap(functools.partial(
-        runner.run, num_intervals=num_intervals,
-        cycles_per_interval=cycles))(states)
-    return metrics
-
-  metrics = jax.pmap(per_device)(keys)
-  metrics = jax.tree_util.tree_map(
-      lambda m: np.asarray(m).reshape((len(seeds),) + m.shape[2:]), metrics)
+  keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.asarray(seeds)))
+  states = jax.jit(jax.vmap(runner.init))(keys)
+  callback = None
+  if progress is not None:
+    callback = lambda i, n, m: progress(i, n * runner.steps_per_cycle, m)
+  _, metrics = anakin.run(runner.cycle, states, num_intervals * cycles,
+                          cycles, callback=callback)
+  # [intervals, S] -> [S, intervals].
+  metrics = {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in metrics.items()}
   return metrics, cycles * runner.steps_per_cycle
 
 

@@ -121,20 +121,9 @@ class ActorCriticBMGProgram(launching.DistributedLayout):
         max_number_of_steps=None,
         checkpointing_config=checkpointing)
 
-  # Launchpad pickles each node's bound method: defining every node method
-  # here makes children import bmg_agents (and its acme compat) first.
-  def replay(self):
-    return super().replay()
-
-  def counter(self):
-    return super().counter()
-
   def learner(self, random_key, replay, counter):
     return _BudgetedLearner(super().learner(random_key, replay, counter),
                             counter, self._max_actor_steps)
-
-  def coordinator(self, counter, max_actor_steps):
-    return super().coordinator(counter, max_actor_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
     loop = super().actor(random_key, replay, variable_source, counter,
