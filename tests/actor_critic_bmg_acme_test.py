@@ -14,13 +14,15 @@
 
 """The agent under Acme: learner = pure functions; one process; Launchpad."""
 
+import os
+import subprocess
+import sys
 import types
 
 import jax
 import numpy as np
 
 from bmg_agents import actor_critic_bmg as ac
-from bmg_agents import launching
 from bmg_agents.actor_critic_bmg import builder as ac_builder
 from bmg_agents.actor_critic_bmg import learner as ac_learner
 from bmg_agents.actor_critic_bmg import runners
@@ -91,14 +93,31 @@ def test_single_process_acme_run_with_reverb(tmp_path):
   assert builder is not None
 
 
+def _launcher(tmp_path, *flags, timeout=240):
+  """Runs the launcher in its own session (Launchpad may kill its group)."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = dict(os.environ, PYTHONPATH=root, TF_CPP_MIN_LOG_LEVEL='2')
+  return subprocess.run(
+      [sys.executable, os.path.join(root, 'launchers', 'run_two_colors.py'),
+       f'--results_dir={tmp_path}', *flags],
+      capture_output=True, text=True, timeout=timeout, env=env,
+      start_new_session=True, check=False)
+
+
 def test_launchpad_program_runs_processes_and_stops_at_budget(tmp_path):
-  config = ac.ActorCriticBMGConfig(agent='bmg', **_TINY)
-  program = runners.make_program(config, seed=0, num_steps=200,
-                                 workdir=str(tmp_path), log_every=50)
-  launching.launch_and_wait(program, 'local_mp')
-  rows = (tmp_path / 'logs' / 'actor_0' / 'logs.csv').read_text().split()
+  result = _launcher(tmp_path, '--runner=launchpad', '--agent=bmg', '--K=1',
+                     '--L=2', '--num_steps=200', '--log_every=50')
+  assert result.returncode == 0, result.stderr[-2000:]
+  logs = tmp_path / 'launchpad' / 'bmg' / 'logs'
+  rows = (logs / 'actor_0' / 'logs.csv').read_text().split()
   header = rows[0].split(',')
   steps = [float(r.split(',')[header.index('actor_steps')]) for r in rows[1:]]
   assert max(steps) >= 200
-  assert (tmp_path / 'logs' / 'learner' / 'logs.csv').exists()
-  assert (tmp_path / 'checkpoints').exists()
+  assert (logs / 'learner' / 'logs.csv').exists()
+
+
+def test_launcher_rejects_bad_flags_in_one_line(tmp_path):
+  result = _launcher(tmp_path, '--agent=sgd', timeout=60)
+  assert result.returncode != 0
+  assert '--agent must be a comma list' in result.stderr
+  assert 'Traceback' not in result.stderr
