@@ -19,7 +19,8 @@ Prints, measured in this one run on this machine:
     pmap over host devices), after compilation;
   * the same agent stepped from a Python loop one environment step at a time
     (one seed), and the ratio of the two;
-  * fused BMG / MG time per step at the same K (goal <= 1.10).
+  * fused BMG / MG time per step at the same K (goal <= 1.10), for BMG's
+    L (one meta-update per K + L - 1 updates) and for L = 1 (one per K).
 
   python benchmarks/actor_critic_bmg_speed.py [--num_seeds=50 --K=1 --L=7]
 """
@@ -82,8 +83,15 @@ def main(argv):
   print(f'ratio fused / Python loop: {fused_bmg / loop_bmg:,.0f}x')
   fused_mg = _fused_rate(mg, _NUM_SEEDS.value, _CHUNKS.value)
   print(f'fused MG, {_NUM_SEEDS.value} seeds: {fused_mg:,.0f} steps/s')
-  print(f'time per step BMG / MG at K={_K.value}: '
+  print(f'time per step BMG (L={_L.value}) / MG at K={_K.value}: '
         f'{fused_mg / fused_bmg:.2f}')
+  # Same K and the same meta-update frequency (one per K updates).
+  bmg_l1 = ac.ActorCriticBMGConfig(agent='bmg', K=_K.value, L=1)
+  fused_bmg_l1 = _fused_rate(bmg_l1, _NUM_SEEDS.value, _CHUNKS.value)
+  print(f'fused BMG L=1, {_NUM_SEEDS.value} seeds: {fused_bmg_l1:,.0f} '
+        'steps/s')
+  print(f'time per step BMG (L=1) / MG at K={_K.value}: '
+        f'{fused_mg / fused_bmg_l1:.2f}')
 
 
 if __name__ == '__main__':

@@ -170,7 +170,7 @@ def test_mg_meta_gradient_matches_finite_differences():
   np.testing.assert_allclose(float(numeric), float(analytic), rtol=1e-4)
 
 
-@pytest.mark.parametrize('agent', ['mg', 'bmg'])
+@pytest.mark.parametrize('agent', ['bmg'])
 def test_fused_runner_agrees_with_python_loop(agent):
   config = ac.ActorCriticBMGConfig(
       agent=agent, K=1, L=2, rollout_length=4, policy_hidden=(16,),
