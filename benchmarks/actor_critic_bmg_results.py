@@ -27,8 +27,12 @@ import os
 
 from absl import app
 from absl import flags
+import numpy as np
 
+from bmg_agents import actor_critic_bmg as ac
 from bmg_agents import anakin
+from bmg_agents.actor_critic_bmg import fused
+from bmg_agents.utils import two_colors_results as results_lib
 
 SETTINGS = {
     'fixed_0.01': dict(agent='fixed', entropy=0.01),
@@ -53,10 +57,6 @@ _RESULTS = flags.DEFINE_string('results_dir', './results/two_colors_bench',
 def main(argv):
   del argv
   anakin.force_host_devices(2)
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  from bmg_agents import actor_critic_bmg as ac  # pylint: disable=g-import-not-at-top
-  from bmg_agents.actor_critic_bmg import fused  # pylint: disable=g-import-not-at-top
-  from bmg_agents.utils import two_colors_results as results_lib  # pylint: disable=g-import-not-at-top
   seeds = np.arange(_NUM_SEEDS.value)
   rows = []
   early = max(1, min(3333, _FLIP.value // 3))

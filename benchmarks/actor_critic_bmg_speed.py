@@ -29,8 +29,12 @@ import time
 
 from absl import app
 from absl import flags
+import jax
+import jax.numpy as jnp
 
+from bmg_agents import actor_critic_bmg as ac
 from bmg_agents import anakin
+from bmg_agents.actor_critic_bmg import fused
 
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 50, 'Seeds in the fused run.')
 _K = flags.DEFINE_integer('K', 1, 'Differentiable updates per meta-update.')
@@ -42,9 +46,6 @@ _LOOP_CYCLES = flags.DEFINE_integer('loop_cycles', 4,
 
 def _fused_rate(config, num_seeds, chunks):
   """Environment steps/s of the fused runner, compile excluded."""
-  import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  from bmg_agents.actor_critic_bmg import fused  # pylint: disable=g-import-not-at-top
   runner = fused.make_fused_runner(config)
   cycles = max(1, 1024 // runner.steps_per_cycle)  # ~1k steps per chunk.
   keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(num_seeds))
@@ -58,7 +59,6 @@ def _fused_rate(config, num_seeds, chunks):
 
 
 def _loop_rate(config, cycles):
-  from bmg_agents.actor_critic_bmg import fused  # pylint: disable=g-import-not-at-top
   fused.run_python_loop(config, 0, 1)  # Compile.
   start = time.time()
   fused.run_python_loop(config, 0, cycles)
@@ -69,8 +69,6 @@ def _loop_rate(config, cycles):
 def main(argv):
   del argv
   anakin.force_host_devices(2)
-  import jax  # pylint: disable=g-import-not-at-top
-  from bmg_agents import actor_critic_bmg as ac  # pylint: disable=g-import-not-at-top
   bmg = ac.ActorCriticBMGConfig(agent='bmg', K=_K.value, L=_L.value)
   mg = ac.ActorCriticBMGConfig(agent='mg', K=_K.value)
   print(f'devices: {jax.local_device_count()}; load average: '

@@ -16,7 +16,6 @@
 
 from typing import Dict, NamedTuple, Optional, Tuple
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np

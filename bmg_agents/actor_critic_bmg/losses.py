@@ -17,7 +17,6 @@
 from typing import NamedTuple, Tuple
 
 import chex
-import jax
 import jax.numpy as jnp
 import rlax
 
