@@ -40,7 +40,8 @@ _AGENT = flags.DEFINE_list('agent', list(AGENTS),
                            f'Agents to run, from {AGENTS}.')
 _K = flags.DEFINE_integer('K', 1, 'Differentiable updates per meta-update.')
 _L = flags.DEFINE_integer('L', 7, 'BMG target bootstrap length.')
-_ENTROPY = flags.DEFINE_float('entropy', 0.05, "'fixed' entropy weight.")
+_ENTROPY = flags.DEFINE_float('entropy', 0.1,
+                               "'fixed' weight (best of the README sweep).")
 _META_ENTROPY = flags.DEFINE_float('meta_entropy', 0.,
                                    'epsilon_meta (MG objective, BMG target).')
 _META_LR = flags.DEFINE_float('meta_learning_rate', 3e-4,
