@@ -19,8 +19,12 @@ cycle, the range of the entropy weight (Fig. 10) and of the policy entropy
 (Fig. 9): its value 3333 steps into the cycle minus its value at the cycle's
 end, averaged over the first and over the last cycles.
 
+  python benchmarks/actor_critic_bmg_results.py --settings=<name> \
+      --num_seeds=4 --num_steps=400000              # the README's runs
   python benchmarks/actor_critic_bmg_results.py --num_seeds=10 \
-      --num_steps=2000000 --flip_period=100000      # the issue's scale
+      --settings=fixed_0.01,fixed_0.05,fixed_0.1,mg_meta0,mg_meta0.1,bmg_L1,\
+bmg_L7 --num_steps=2000000 --flip_period=100000 \
+      --meta_learning_rate=1e-4                     # the issue's scale
 """
 
 import os
@@ -43,13 +47,14 @@ SETTINGS = {
     'bmg_L1': dict(agent='bmg', L=1),
     'bmg_L7': dict(agent='bmg', L=7),
 }
-_SETTINGS = flags.DEFINE_list('settings', list(SETTINGS),
+# Defaults: a few minutes on 2 busy cores (what `make bench` runs).
+_SETTINGS = flags.DEFINE_list('settings', ['fixed_0.1', 'mg_meta0', 'bmg_L7'],
                               f'From {list(SETTINGS)}.')
-_NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds per setting.')
-_NUM_STEPS = flags.DEFINE_integer('num_steps', 2_000_000, 'Steps per seed.')
-_FLIP = flags.DEFINE_integer('flip_period', 100_000, 'Steps per cycle.')
-_META_LR = flags.DEFINE_float('meta_learning_rate', 1e-4, 'Meta Adam lr.')
-_LOG_EVERY = flags.DEFINE_integer('log_every', 1000, 'Steps per interval.')
+_NUM_SEEDS = flags.DEFINE_integer('num_seeds', 4, 'Seeds per setting.')
+_NUM_STEPS = flags.DEFINE_integer('num_steps', 200_000, 'Steps per seed.')
+_FLIP = flags.DEFINE_integer('flip_period', 50_000, 'Steps per cycle.')
+_META_LR = flags.DEFINE_float('meta_learning_rate', 3e-4, 'Meta Adam lr.')
+_LOG_EVERY = flags.DEFINE_integer('log_every', 2000, 'Steps per interval.')
 _RESULTS = flags.DEFINE_string('results_dir', './results/two_colors_bench',
                                'Where the CSV goes.')
 
