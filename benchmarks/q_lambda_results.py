@@ -34,6 +34,7 @@ import numpy as np
 
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
+from bmg_agents.utils import two_colors_results
 
 NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds per agent.')
 FLIP_PERIOD = flags.DEFINE_integer('flip_period', 20_000,
@@ -104,9 +105,9 @@ def main(argv):
                 for k, v in metrics.items()}
         label = f'fixed_eps{eps}'
         rows = _summary(label, part, chunk, flip, time.time() - start)
-        reporting.write_csv(rows, os.path.join(RESULTS_DIR.value,
-                                               f'{label}.csv'))
-        curves[f'ε = {eps}'] = rows
+        two_colors_results.write_csv(
+            os.path.join(RESULTS_DIR.value, f'{label}.csv'), rows)
+        curves[f'ε = {eps}'] = part
       continue
     matching, num_l = spec
     config = config_lib.QLambdaConfig(agent='bmg', matching=matching,
@@ -114,11 +115,11 @@ def main(argv):
     metrics = reporting.run(config, seeds, num_steps, chunk, flip,
                             SEED.value, label=name)
     rows = _summary(name, metrics, chunk, flip, time.time() - start)
-    reporting.write_csv(rows, os.path.join(RESULTS_DIR.value, f'{name}.csv'))
-    curves[f'BMG {matching} L={num_l}'] = rows
-  reporting.plot(curves, flip, os.path.join(RESULTS_DIR.value,
-                                            'q_lambda_results.png'),
-                 f'Q(λ) on two-colours, {seeds} seeds per agent')
+    two_colors_results.write_csv(
+        os.path.join(RESULTS_DIR.value, f'{name}.csv'), rows)
+    curves[f'BMG {matching} L={num_l}'] = metrics
+  reporting.plot(os.path.join(RESULTS_DIR.value, 'q_lambda_results.png'),
+                 curves, chunk, flip)
 
 
 if __name__ == '__main__':

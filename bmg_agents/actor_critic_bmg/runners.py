@@ -20,7 +20,6 @@ import time
 from typing import Optional
 
 from acme import specs
-from acme.jax.layouts import distributed_layout
 from acme.jax.layouts import local_layout
 from acme.utils import counting
 from acme.utils import loggers
@@ -103,7 +102,7 @@ class ActorCriticBMGProgram(launching.DistributedLayout):
     self._log_every = log_every
     checkpointing = None
     if workdir is not None:
-      checkpointing = distributed_layout.CheckpointingConfig(
+      checkpointing = launching.CheckpointingConfig(
           directory=os.path.join(workdir, 'checkpoints'), add_uid=False)
     super().__init__(
         seed=seed,

@@ -14,7 +14,6 @@
 
 """Fused runs of Q(λ)-BMG with progress, a CSV of metrics and a Fig.-12 PNG."""
 
-import csv
 import os
 from typing import Dict, List, Optional, Sequence
 
@@ -27,6 +26,7 @@ from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import networks as networks_lib
+from bmg_agents.utils import two_colors_results
 
 # Metrics averaged over a chunk and over seeds in each CSV row.
 _MEAN_METRICS = ('epsilon', 'q_loss', 'matching_loss', 'meta_grad_norm',
@@ -71,50 +71,32 @@ def rows_from_metrics(metrics: Dict[str, np.ndarray],
   return rows
 
 
-def write_csv(rows: List[Dict[str, float]], path: str) -> None:
-  with open(path, 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-
-
-def plot(curves: Dict[str, List[Dict[str, float]]], flip_period: int,
-         path: str, title: str = '') -> None:
-  """Reward rate and ε against steps, flips marked (cf. paper Fig. 12)."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, (ax_r, ax_e) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-  for name, rows in curves.items():
-    steps = np.array([r['step'] for r in rows])
-    rate = np.array([r['reward_rate'] for r in rows])
-    std = np.array([r['reward_rate_std'] for r in rows])
-    ax_r.plot(steps, rate, label=name)
-    ax_r.fill_between(steps, rate - std, rate + std, alpha=0.2)
-    ax_e.plot(steps, [r['epsilon'] for r in rows], label=name)
-  last = int(max(r[-1]['step'] for r in curves.values()))
-  for ax in (ax_r, ax_e):
-    for flip in range(flip_period, last, flip_period):
-      ax.axvline(flip, color='grey', lw=0.5, ls=':')
-  ax_r.set_ylabel('reward per step')
-  ax_e.set_ylabel('ε')
-  ax_e.set_xlabel('environment steps')
-  ax_r.legend(fontsize=8)
-  ax_r.set_title(title)
-  fig.tight_layout()
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
-
-
 def run_and_report(config: config_lib.QLambdaConfig, num_seeds: int,
                    num_steps: int, chunk_size: int, flip_period: int,
                    seed: int, results_dir: str) -> List[Dict[str, float]]:
   """Runs, writes metrics.csv and q_lambda.png to `results_dir`."""
   metrics = run(config, num_seeds, num_steps, chunk_size, flip_period, seed)
   rows = rows_from_metrics(metrics, chunk_size)
-  write_csv(rows, os.path.join(results_dir, 'metrics.csv'))
+  two_colors_results.write_csv(os.path.join(results_dir, 'metrics.csv'),
+                               rows)
   name = (f'ε = {config.epsilon}' if config.agent == 'fixed' else
           f'BMG ({config.matching}, L = {config.L})')
-  plot({name: rows}, flip_period, os.path.join(results_dir, 'q_lambda.png'),
-       f'Q(λ) on two-colours, {num_seeds} seeds')
+  plot(os.path.join(results_dir, 'q_lambda.png'), {name: metrics},
+       chunk_size, flip_period)
   return rows
+
+
+def plot(path: str, results: Dict[str, Dict[str, np.ndarray]],
+         chunk_size: int, flip_period: int) -> str:
+  """Cumulative reward and the ε schedule (cf. Fig. 12) of fused runs.
+
+  Args:
+    path: the PNG to write.
+    results: label -> metrics of `run` ([chunks, seeds] each).
+    chunk_size: steps per chunk.
+    flip_period: steps between reward flips.
+  """
+  by_seed = {label: {k: np.asarray(v).T for k, v in metrics.items()}
+             for label, metrics in results.items()}
+  return two_colors_results.plot(path, by_seed, chunk_size, flip_period,
+                                 schedule_key='epsilon', schedule_label='ε')
