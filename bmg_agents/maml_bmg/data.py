@@ -96,6 +96,7 @@ def sample_task(key: jax.Array, images: jnp.ndarray, ways: int, shots: int,
   Returns:
     The task, with images scaled to [0, 1].
   """
+  images = jnp.asarray(images)
   num_classes, num_instances = images.shape[:2]
   class_key, instance_key = jax.random.split(key)
   classes = jax.random.choice(class_key, num_classes, (ways,), replace=False)
