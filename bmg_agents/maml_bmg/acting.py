@@ -41,25 +41,25 @@ def _sample_tasks(key, images, num_tasks, ways, shots, queries):
 class TaskSampler(Iterator[data_lib.Task]):
   """Endless meta-batches of N-way M-shot tasks from one split.
 
-  Meta-batch t is sampled with `fold_in(PRNGKey(seed), t)`, so a run is
-  reproducible and a resumed run can continue the same task stream.
+  Meta-batch t is `learning.sample_meta_batch(task_key, t, ...)`, so a run
+  is reproducible, a resumed run continues the same task stream, and the
+  fused runner (`learning.make_fused_train`) sees the same tasks.
   """
 
   def __init__(self, images: np.ndarray, config: config_lib.MAMLConfig,
-               seed: int, start: int = 0):
+               task_key: jax.Array, start: int = 0):
     data_lib.check_task_shape(images, config.ways, config.shots,
                               config.queries, 'meta-train')
     self._images = jnp.asarray(images)
-    self._config = config
-    self._key = jax.random.PRNGKey(seed)
+    self._sample = jax.jit(functools.partial(
+        learning.sample_meta_batch, config=config))
+    self._key = task_key
     self._count = start
 
   def __next__(self) -> data_lib.Task:
-    key = jax.random.fold_in(self._key, self._count)
+    tasks = self._sample(self._key, self._count, self._images)
     self._count += 1
-    c = self._config
-    return _sample_tasks(key, self._images, c.meta_batch_size, c.ways,
-                         c.shots, c.queries)
+    return tasks
 
 
 class Evaluator:

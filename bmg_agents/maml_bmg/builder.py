@@ -47,9 +47,9 @@ class MAMLBuilder:
     return networks_lib.make_conv4_networks(
         self._config.ways, image_shape, self._config.channels)
 
-  def make_task_sampler(self, images: np.ndarray, seed: int,
+  def make_task_sampler(self, images: np.ndarray, task_key: jax.Array,
                         start: int = 0) -> acting.TaskSampler:
-    return acting.TaskSampler(images, self._config, seed, start)
+    return acting.TaskSampler(images, self._config, task_key, start)
 
   def make_evaluator(self, networks: networks_lib.MAMLNetworks,
                      images: np.ndarray, num_tasks: int, seed: int,

@@ -52,13 +52,11 @@ class TrainingState(NamedTuple):
     meta_params: w, the meta-learned initialisation.
     meta_opt_state: the Adam meta-optimiser's state.
     last_meta_grad: the previous meta-gradient (for the cosine diagnostic).
-    rng_key: the key tasks are sampled from (fused runner).
     steps: meta-updates done.
   """
   meta_params: Params
   meta_opt_state: Any
   last_meta_grad: Params
-  rng_key: jax.Array
   steps: jnp.ndarray
 
 
@@ -231,30 +229,33 @@ def make_update_step(apply_fn, config: config_lib.MAMLConfig,
 
 def init_state(key: jax.Array, networks: networks_lib.MAMLNetworks,
                meta_optimizer: optax.GradientTransformation) -> TrainingState:
-  init_key, rng_key = jax.random.split(key)
-  meta_params = networks.init(init_key)
+  meta_params = networks.init(key)
   return TrainingState(
       meta_params=meta_params,
       meta_opt_state=meta_optimizer.init(meta_params),
       last_meta_grad=jax.tree_util.tree_map(jnp.zeros_like, meta_params),
-      rng_key=rng_key, steps=jnp.zeros((), jnp.int32))
+      steps=jnp.zeros((), jnp.int32))
+
+
+def sample_meta_batch(task_key: jax.Array, step, images,
+                      config: config_lib.MAMLConfig) -> Task:
+  """The meta-batch of meta-step `step`: tasks from fold_in(key, step)."""
+  return data_lib.sample_tasks(
+      jax.random.fold_in(task_key, step), images, config.meta_batch_size,
+      config.ways, config.shots, config.queries)
 
 
 def make_fused_train(update_step, config: config_lib.MAMLConfig,
                      num_steps: int):
-  """(state, images) -> (state, metrics [num_steps]): task sampling and
-  `num_steps` meta-updates in one `lax.scan`, for one jitted call."""
+  """(state, images, task_key) -> (state, metrics [num_steps]): task sampling
+  and `num_steps` meta-updates in one `lax.scan`, for one jitted call. The
+  tasks are those `acting.TaskSampler(images, config, task_key)` yields."""
 
-  def one_step(state, images):
-    key, sample_key = jax.random.split(state.rng_key)
-    tasks = data_lib.sample_tasks(
-        sample_key, images, config.meta_batch_size, config.ways,
-        config.shots, config.queries)
-    return update_step(state._replace(rng_key=key), tasks)
-
-  def train(state, images):
-    return jax.lax.scan(lambda s, _: one_step(s, images), state, None,
-                        length=num_steps)
+  def train(state, images, task_key):
+    def one_step(state, _):
+      tasks = sample_meta_batch(task_key, state.steps, images, config)
+      return update_step(state, tasks)
+    return jax.lax.scan(one_step, state, None, length=num_steps)
 
   return train
 

@@ -81,9 +81,10 @@ def train_and_evaluate(config: config_lib.MAMLConfig,
       csv_logger.CSVLogger(run_dir, label='learner', add_uid=False),
       loggers.TerminalLogger('learner', time_delta=30. if verbose else 1e9,
                              print_fn=print)])
+  init_key, task_key = jax.random.split(jax.random.PRNGKey(seed))
   learner = builder.make_learner(
-      jax.random.PRNGKey(seed), networks,
-      builder.make_task_sampler(dataset.train, seed, start),
+      init_key, networks,
+      builder.make_task_sampler(dataset.train, task_key, start),
       counter=counting.Counter(counter, prefix='learner'), logger=logger)
   if state is not None:
     learner.restore(state)
