@@ -32,11 +32,11 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_learner_matches_fused_runner_and_restores():
   config = config_lib.MAMLConfig(
       method='bmg', ways=3, shots=2, queries=2, K=1, L=1, meta_batch_size=2,
-      channels=4)
+      channels=4, num_layers=2)
   images = np.random.RandomState(0).randint(
-      0, 256, (8, 5, 16, 16, 1)).astype(np.uint8)
+      0, 256, (8, 5, 8, 8, 1)).astype(np.uint8)
   builder = builder_lib.MAMLBuilder(config)
-  networks = builder.make_networks((16, 16, 1))
+  networks = builder.make_networks((8, 8, 1))
   init_key, task_key = jax.random.split(jax.random.PRNGKey(0))
   learner = builder.make_learner(
       init_key, networks, builder.make_task_sampler(images, task_key),

@@ -45,7 +45,8 @@ class MAMLBuilder:
   def make_networks(self, image_shape: Sequence[int]
                     ) -> networks_lib.MAMLNetworks:
     return networks_lib.make_conv4_networks(
-        self._config.ways, image_shape, self._config.channels)
+        self._config.ways, image_shape, self._config.channels,
+        self._config.num_layers)
 
   def make_task_sampler(self, images: np.ndarray, task_key: jax.Array,
                         start: int = 0) -> acting.TaskSampler:

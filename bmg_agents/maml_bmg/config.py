@@ -45,6 +45,7 @@ class MAMLConfig:
     meta_batch_size: tasks per meta-gradient (4, as MAML on MiniImagenet).
     test_adaptation_steps: SGD steps on the support set at meta-test (10).
     channels: width of the conv4 network (32).
+    num_layers: conv blocks of the network (4).
     task_map: how the meta-batch is computed inside the jitted step: 'map'
       (lax.map, one task after another), 'vmap' (per-task weights become
       batched matmuls) or 'unroll' (a Python loop); see
@@ -63,12 +64,13 @@ class MAMLConfig:
   meta_batch_size: int = 4
   test_adaptation_steps: int = 10
   channels: int = 32
+  num_layers: int = 4
   task_map: str = 'map'
 
   def __post_init__(self):
     config_lib.check_choice('method', self.method, METHODS)
     for name in ('ways', 'shots', 'queries', 'K', 'L', 'meta_batch_size',
-                 'channels'):
+                 'channels', 'num_layers'):
       config_lib.check_int(name, getattr(self, name), 1)
     if self.ways < 2:
       raise ValueError(f'ways must be >= 2, got {self.ways}.')
