@@ -102,7 +102,7 @@ def test_anil_adapts_only_the_head():
       net.apply, config.inner_learning_rate, head_only=True)
   support = (task.support_images, task.support_labels)
   adapted, _, _ = core.unroll(update_fn, None, w, (),
-                              learning._repeat(support, 2))  # pylint: disable=protected-access
+                              learning.repeat(support, 2))
   for module, leaves in adapted.items():
     for name, value in leaves.items():
       changed = not np.allclose(value, w[module][name])

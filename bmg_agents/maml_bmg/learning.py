@@ -73,7 +73,7 @@ def accuracy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
 def make_update_fn(apply_fn: Callable[[Params, jnp.ndarray], jnp.ndarray],
                    learning_rate: float, head_only: bool = False,
                    first_order: bool = False) -> core.updates.UpdateFn:
-  """The inner update φ: one SGD step x − α∇f_D(x) on a batch (images, labels).
+  """The inner update φ: one SGD step x − α∇f_D(x) on (images, labels).
 
   Written here rather than with `core.gradient_update` for two variants the
   core does not have: ANIL (Raghu et al., 2020) differentiates and updates
@@ -114,7 +114,8 @@ def make_update_fn(apply_fn: Callable[[Params, jnp.ndarray], jnp.ndarray],
   return update_fn
 
 
-def _repeat(batch, n: int):
+def repeat(batch, n: int):
+  """Stacks `n` copies of a batch: the data of n steps on the same set."""
   return jax.tree_util.tree_map(
       lambda x: jnp.broadcast_to(x, (n,) + x.shape), batch)
 
@@ -149,9 +150,9 @@ def make_task_meta_loss(apply_fn, config: config_lib.MAMLConfig):
   def task_meta_loss(meta_params, task: Task):
     support = (task.support_images, task.support_labels)
     query = (task.query_images, task.query_labels)
-    inner = _repeat(support, config.K)
+    inner = repeat(support, config.K)
     if config.method == 'bmg':
-      bootstrap = _repeat(query, config.L - 1) if config.L > 1 else None
+      bootstrap = repeat(query, config.L - 1) if config.L > 1 else None
       loss, out = core.bmg_loss(
           meta_params, meta_params, (), inner,
           core.TargetData(bootstrap, query), query, update_fn=update_fn,
@@ -273,7 +274,7 @@ def make_evaluate(apply_fn, config: config_lib.MAMLConfig):
   def evaluate_task(meta_params, task: Task):
     support = (task.support_images, task.support_labels)
     params, _, _ = core.unroll(update_fn, None, meta_params, (),
-                               _repeat(support, config.test_adaptation_steps))
+                               repeat(support, config.test_adaptation_steps))
     logits = apply_fn(params, task.query_images)
     return (accuracy(logits, task.query_labels),
             cross_entropy(logits, task.query_labels))
