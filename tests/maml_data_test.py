@@ -38,8 +38,8 @@ def _coded_images(classes=10, instances=8, size=4):
 def test_sampler_shapes_distinct_and_reproducible():
   images = _coded_images()
   ways, shots, queries = 5, 2, 3
-  tasks = data.sample_tasks(jax.random.PRNGKey(0), images, 16, ways, shots,
-                            queries)
+  sample = jax.jit(data.sample_tasks, static_argnums=(2, 3, 4, 5))
+  tasks = sample(jax.random.PRNGKey(0), images, 16, ways, shots, queries)
   assert tasks.support_images.shape == (16, ways * shots, 4, 4, 1)
   assert tasks.query_images.shape == (16, ways * queries, 4, 4, 1)
   assert tasks.support_labels.shape == (16, ways * shots)
@@ -59,10 +59,8 @@ def test_sampler_shapes_distinct_and_reproducible():
     # Support and query use distinct instances.
     pairs = [tuple(p) for p in np.concatenate([support, query])]
     assert len(set(pairs)) == ways * (shots + queries)
-  again = data.sample_tasks(jax.random.PRNGKey(0), images, 16, ways, shots,
-                            queries)
-  other = data.sample_tasks(jax.random.PRNGKey(1), images, 16, ways, shots,
-                            queries)
+  again = sample(jax.random.PRNGKey(0), images, 16, ways, shots, queries)
+  other = sample(jax.random.PRNGKey(1), images, 16, ways, shots, queries)
   np.testing.assert_array_equal(again.query_images, tasks.query_images)
   assert not np.array_equal(other.query_images, tasks.query_images)
 

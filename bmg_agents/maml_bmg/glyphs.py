@@ -25,6 +25,7 @@ class is visually distinct. Generation is deterministic in its arguments
 (about 0.2 ms per image) and needs only Pillow and matplotlib.
 """
 
+import functools
 import os
 import unicodedata
 
@@ -74,7 +75,8 @@ def _tight(image: Image.Image) -> Image.Image:
   return square
 
 
-def _candidates(max_classes: int) -> list:
+@functools.lru_cache(maxsize=4)
+def _candidates(max_classes: int) -> tuple:
   """Distinct, well-inked characters of DejaVu Sans, in a fixed order."""
   path = _font_path(_FACES[0])
   codes = sorted(ft2font.FT2Font(path).get_charmap())
@@ -102,7 +104,7 @@ def _candidates(max_classes: int) -> list:
     chars.append(char)
   # Spread the chosen classes over all scripts rather than the first blocks.
   order = np.random.RandomState(0).permutation(len(chars))
-  return [chars[i] for i in order[:max_classes]]
+  return tuple(chars[i] for i in order[:max_classes])
 
 
 def _affine(rng: np.random.RandomState, side: int, size: int):

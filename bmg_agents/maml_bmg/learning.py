@@ -192,7 +192,9 @@ def map_tasks(fn: Callable[[Task], Any], tasks: Task, how: str) -> Any:
   return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *outs)
 
 
-def make_meta_optimizer(config: config_lib.MAMLConfig):
+def make_meta_optimizer(config: config_lib.MAMLConfig
+                        ) -> optax.GradientTransformation:
+  """Adam with step size β (Table 4); w is not differentiated through it."""
   return optax.adam(config.meta_learning_rate)
 
 
@@ -216,7 +218,7 @@ def make_update_step(apply_fn, config: config_lib.MAMLConfig,
         meta_grad, state.meta_opt_state, state.meta_params)
     meta_params = optax.apply_updates(state.meta_params, updates)
     metrics = jax.tree_util.tree_map(jnp.mean, metrics)
-    if config.meta_batch_size > 1:
+    if jax.tree_util.tree_leaves(tasks)[0].shape[0] > 1:
       metrics.update(core.diagnostics.batch_statistics(grads))
     metrics['cosine'] = core.diagnostics.cosine_similarity(
         meta_grad, state.last_meta_grad)
@@ -230,6 +232,7 @@ def make_update_step(apply_fn, config: config_lib.MAMLConfig,
 
 def init_state(key: jax.Array, networks: networks_lib.MAMLNetworks,
                meta_optimizer: optax.GradientTransformation) -> TrainingState:
+  """The state before meta-training: w from `networks.init(key)`."""
   meta_params = networks.init(key)
   return TrainingState(
       meta_params=meta_params,
