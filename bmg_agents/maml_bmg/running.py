@@ -146,6 +146,7 @@ def plot_runs(results_dir: str, path: str) -> None:
     for ax, x in zip(axes, ('meta_steps', 'walltime')):
       ax.errorbar(run[x], 100 * run['test_accuracy'],
                   yerr=100 * run['test_accuracy_ci95'], label=name,
+                  marker='o', markersize=3,
                   capsize=2)
   axes[0].set_xlabel('meta-training steps')
   axes[1].set_xlabel('meta-training time (s)')
