@@ -1,0 +1,73 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Builds the MAML-BMG components from a config: networks, the task sampler
+("actor"), evaluators and the meta-learner."""
+
+from typing import Optional, Sequence
+
+from acme.utils import counting
+from acme.utils import loggers
+import jax
+import numpy as np
+
+from bmg_agents.maml_bmg import acting
+from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents.maml_bmg import learning
+from bmg_agents.maml_bmg import networks as networks_lib
+
+
+class MAMLBuilder:
+  """Assembles a few-shot meta-learning agent from a `MAMLConfig`.
+
+  Few-shot meta-learning has no environment, replay or adder: the learner's
+  experience is tasks, produced in-process by a `TaskSampler`. This builder
+  therefore offers the `make_*` methods that apply (networks, learner, the
+  task-sampling "actor", evaluators) rather than subclassing acme's
+  `ActorLearnerBuilder`, whose replay-table / adder / policy methods would be
+  empty here.
+  """
+
+  def __init__(self, config: config_lib.MAMLConfig):
+    self._config = config
+
+  def make_networks(self, image_shape: Sequence[int]
+                    ) -> networks_lib.MAMLNetworks:
+    return networks_lib.make_conv4_networks(
+        self._config.ways, image_shape, self._config.channels,
+        self._config.num_layers)
+
+  def make_task_sampler(self, images: np.ndarray, task_key: jax.Array,
+                        start: int = 0) -> acting.TaskSampler:
+    return acting.TaskSampler(images, self._config, task_key, start)
+
+  def make_evaluator(self, networks: networks_lib.MAMLNetworks,
+                     images: np.ndarray, num_tasks: int, seed: int,
+                     split: str) -> acting.Evaluator:
+    return acting.Evaluator(networks, images, self._config, num_tasks, seed,
+                            split)
+
+  def make_learner(self, random_key: jax.Array,
+                   networks: networks_lib.MAMLNetworks,
+                   iterator: acting.TaskSampler,
+                   counter: Optional[counting.Counter] = None,
+                   logger: Optional[loggers.Logger] = None
+                   ) -> learning.MAMLLearner:
+    meta_optimizer = learning.make_meta_optimizer(self._config)
+    update_step = learning.make_update_step(
+        networks.apply, self._config, meta_optimizer)
+    return learning.MAMLLearner(
+        networks=networks, iterator=iterator, update_step=update_step,
+        meta_optimizer=meta_optimizer, random_key=random_key,
+        counter=counter, logger=logger)

@@ -1,0 +1,351 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""MAML-BMG meta-learner: pure meta-update functions and the Acme learner.
+
+The meta-parameters w are the initialisation of every task's learner
+(x(0) = w, MAML). Per task, K SGD steps on the support set give x(K)(w)
+(`core.unroll`); the meta-loss is then either MAML's query cross-entropy
+f(x(K)(w)) (`core.mg_loss`, Eq. 1) or BMG's μ(x̃, x(K)(w)) on the query set,
+with x̃ = L − 1 SGD steps on the query set from x(K) and a final gradient
+step (`core.bmg_loss`, Eq. 2, Alg. 7). The meta-gradient is averaged over
+the meta-batch and applied with Adam. See App. D of "Bootstrapped
+Meta-Learning" (Flennerhag et al., https://arxiv.org/abs/2109.04504).
+"""
+
+import time
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional
+
+from acme import core as acme_core
+from acme.utils import counting
+from acme.utils import loggers
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from bmg_agents import core
+from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents.maml_bmg import data as data_lib
+from bmg_agents.maml_bmg import networks as networks_lib
+
+Params = networks_lib.Params
+Task = data_lib.Task
+
+
+class TrainingState(NamedTuple):
+  """The meta-learner's state.
+
+  Attributes:
+    meta_params: w, the meta-learned initialisation.
+    meta_opt_state: the Adam meta-optimiser's state.
+    last_meta_grad: the previous meta-gradient (for the cosine diagnostic).
+    steps: meta-updates done.
+  """
+  meta_params: Params
+  meta_opt_state: Any
+  last_meta_grad: Params
+  steps: jnp.ndarray
+
+
+def cross_entropy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
+  """Mean negative log-likelihood f_D of labels [B] under logits [B, N]."""
+  return optax.softmax_cross_entropy_with_integer_labels(
+      logits, labels).mean()
+
+
+def accuracy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
+  return jnp.mean(jnp.argmax(logits, axis=-1) == labels)
+
+
+def make_update_fn(apply_fn: Callable[[Params, jnp.ndarray], jnp.ndarray],
+                   learning_rate: float, head_only: bool = False,
+                   first_order: bool = False) -> core.updates.UpdateFn:
+  """The inner update φ: one SGD step x − α∇f_D(x) on (images, labels).
+
+  Written here rather than with `core.gradient_update` for two variants the
+  core does not have: ANIL (Raghu et al., 2020) differentiates and updates
+  only the linear head, and FOMAML (Finn et al., 2017) stops the gradient of
+  the step, so that ∂x(K)/∂w = I and the meta-gradient is ∇f(x(K)).
+
+  Args:
+    apply_fn: (params, images) -> logits.
+    learning_rate: α.
+    head_only: update only the head (ANIL).
+    first_order: treat the step's gradient as a constant (FOMAML).
+
+  Returns:
+    A `core.updates.UpdateFn` (x, h, w, batch) -> (x', h, {'loss': f_D(x)});
+    h is unused (pass ()), w is unused (MAML meta-learns x(0) = w).
+  """
+
+  def update_fn(params, opt_state, meta_params, batch):
+    del meta_params  # φ does not depend on w; x(0) = w does.
+    images, labels = batch
+    if head_only:
+      head, body = hk.data_structures.partition(networks_lib.is_head, params)
+      loss_fn = lambda h: cross_entropy(
+          apply_fn(hk.data_structures.merge(h, body), images), labels)
+      adapted = head
+    else:
+      loss_fn = lambda x: cross_entropy(apply_fn(x, images), labels)
+      adapted = params
+    loss, grads = jax.value_and_grad(loss_fn)(adapted)
+    if first_order:
+      grads = jax.lax.stop_gradient(grads)
+    adapted = jax.tree_util.tree_map(
+        lambda p, g: p - learning_rate * g, adapted, grads)
+    if head_only:
+      adapted = hk.data_structures.merge(adapted, body)
+    return adapted, opt_state, {'loss': loss}
+
+  return update_fn
+
+
+def repeat(batch, n: int):
+  """Stacks `n` copies of a batch: the data of n steps on the same set."""
+  return jax.tree_util.tree_map(
+      lambda x: jnp.broadcast_to(x, (n,) + x.shape), batch)
+
+
+def make_task_meta_loss(apply_fn, config: config_lib.MAMLConfig):
+  """Returns (w, task) -> (meta-loss, metrics) for one task.
+
+  MG (maml / fomaml / anil): f_{D'}(x(K)(w)), the query cross-entropy after
+  K inner steps on the support set. BMG: μ(x̃, x(K)(w)) on the query set
+  (Alg. 7), where x̃ takes L − 1 further inner steps on the query set and a
+  final SGD step x − α∇f_{D'}(x); the target is a constant (`core`).
+
+  Args:
+    apply_fn: (params, images) -> logits.
+    config: the agent's config.
+  """
+  update_fn = make_update_fn(
+      apply_fn, config.inner_learning_rate,
+      head_only=config.method == 'anil',
+      first_order=config.method == 'fomaml')
+  batch_loss = lambda x, batch: cross_entropy(apply_fn(x, batch[0]), batch[1])
+  target_fn = core.make_target_fn(
+      update_fn, core.sgd_step(batch_loss, config.inner_learning_rate))
+  match = core.make_matching_fn(config.matching, config.temperature)
+
+  def matching_fn(target, params, meta_params, batch):
+    del meta_params
+    images, _ = batch
+    return match(core.Outputs(logits=apply_fn(target, images)),
+                 core.Outputs(logits=apply_fn(params, images)))
+
+  def task_meta_loss(meta_params, task: Task):
+    support = (task.support_images, task.support_labels)
+    query = (task.query_images, task.query_labels)
+    inner = repeat(support, config.K)
+    if config.method == 'bmg':
+      bootstrap = repeat(query, config.L - 1) if config.L > 1 else None
+      loss, out = core.bmg_loss(
+          meta_params, meta_params, (), inner,
+          core.TargetData(bootstrap, query), query, update_fn=update_fn,
+          target_fn=target_fn, matching_fn=matching_fn)
+    else:
+      loss, out = core.mg_loss(
+          meta_params, meta_params, (), inner, query, update_fn=update_fn,
+          meta_objective=lambda x, w, batch: batch_loss(x, batch))
+    logits = apply_fn(out.params, task.query_images)
+    metrics = {
+        'meta_loss': loss,
+        'support_loss': out.inner_metrics['loss'][0],
+        'query_loss': cross_entropy(logits, task.query_labels),
+        'query_accuracy': accuracy(logits, task.query_labels),
+    }
+    return loss, metrics
+
+  return task_meta_loss
+
+
+def map_tasks(fn: Callable[[Task], Any], tasks: Task, how: str) -> Any:
+  """fn over the leading (task) axis of `tasks`, stacked.
+
+  Args:
+    fn: a function of one task.
+    tasks: a batch of tasks.
+    how: 'map' (lax.map: one task at a time), 'vmap' (batched), or 'unroll'
+      (a Python loop inside the trace); see benchmarks/maml_speed.py.
+  """
+  if how == 'map':
+    return jax.lax.map(fn, tasks)
+  if how == 'vmap':
+    return jax.vmap(fn)(tasks)
+  n = jax.tree_util.tree_leaves(tasks)[0].shape[0]
+  outs = [fn(jax.tree_util.tree_map(lambda x, i=i: x[i], tasks))
+          for i in range(n)]
+  return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *outs)
+
+
+def make_meta_optimizer(config: config_lib.MAMLConfig
+                        ) -> optax.GradientTransformation:
+  """Adam with step size β (Table 4); w is not differentiated through it."""
+  return optax.adam(config.meta_learning_rate)
+
+
+def make_update_step(apply_fn, config: config_lib.MAMLConfig,
+                     meta_optimizer: optax.GradientTransformation):
+  """Returns the pure meta-update (state, tasks) -> (state, metrics).
+
+  The meta-gradient is the mean over the meta-batch of per-task
+  meta-gradients (App. D.1); their spread gives the Table 6 diagnostics:
+  per-batch variance, norm-to-variance ratio, and the cosine similarity to
+  the previous meta-gradient.
+  """
+  task_grad = jax.grad(make_task_meta_loss(apply_fn, config), has_aux=True)
+
+  def update_step(state: TrainingState, tasks: Task):
+    grads, metrics = map_tasks(
+        lambda task: task_grad(state.meta_params, task), tasks,
+        config.task_map)
+    meta_grad = jax.tree_util.tree_map(lambda g: g.mean(0), grads)
+    updates, meta_opt_state = meta_optimizer.update(
+        meta_grad, state.meta_opt_state, state.meta_params)
+    meta_params = optax.apply_updates(state.meta_params, updates)
+    metrics = jax.tree_util.tree_map(jnp.mean, metrics)
+    if jax.tree_util.tree_leaves(tasks)[0].shape[0] > 1:
+      metrics.update(core.diagnostics.batch_statistics(grads))
+    metrics['cosine'] = core.diagnostics.cosine_similarity(
+        meta_grad, state.last_meta_grad)
+    state = state._replace(
+        meta_params=meta_params, meta_opt_state=meta_opt_state,
+        last_meta_grad=meta_grad, steps=state.steps + 1)
+    return state, metrics
+
+  return update_step
+
+
+def init_state(key: jax.Array, networks: networks_lib.MAMLNetworks,
+               meta_optimizer: optax.GradientTransformation) -> TrainingState:
+  """The state before meta-training: w from `networks.init(key)`."""
+  meta_params = networks.init(key)
+  return TrainingState(
+      meta_params=meta_params,
+      meta_opt_state=meta_optimizer.init(meta_params),
+      last_meta_grad=jax.tree_util.tree_map(jnp.zeros_like, meta_params),
+      steps=jnp.zeros((), jnp.int32))
+
+
+def sample_meta_batch(task_key: jax.Array, step, images,
+                      config: config_lib.MAMLConfig) -> Task:
+  """The meta-batch of meta-step `step`: tasks from fold_in(key, step)."""
+  return data_lib.sample_tasks(
+      jax.random.fold_in(task_key, step), images, config.meta_batch_size,
+      config.ways, config.shots, config.queries)
+
+
+def make_fused_train(update_step, config: config_lib.MAMLConfig,
+                     num_steps: int):
+  """(state, images, task_key) -> (state, metrics [num_steps]): task sampling
+  and `num_steps` meta-updates in one `lax.scan`, for one jitted call. The
+  tasks are those `acting.TaskSampler(images, config, task_key)` yields."""
+
+  def train(state, images, task_key):
+    def one_step(state, _):
+      tasks = sample_meta_batch(task_key, state.steps, images, config)
+      return update_step(state, tasks)
+    return jax.lax.scan(one_step, state, None, length=num_steps)
+
+  return train
+
+
+def make_evaluate(apply_fn, config: config_lib.MAMLConfig):
+  """Returns (w, tasks) -> (query accuracy [T], query loss [T]).
+
+  Meta-test protocol (App. D.2): from w, `test_adaptation_steps` inner SGD
+  steps on each task's support set (head only for ANIL), then accuracy on
+  its query set.
+  """
+  update_fn = make_update_fn(apply_fn, config.inner_learning_rate,
+                             head_only=config.method == 'anil')
+
+  def evaluate_task(meta_params, task: Task):
+    support = (task.support_images, task.support_labels)
+    params, _, _ = core.unroll(update_fn, None, meta_params, (),
+                               repeat(support, config.test_adaptation_steps))
+    logits = apply_fn(params, task.query_images)
+    return (accuracy(logits, task.query_labels),
+            cross_entropy(logits, task.query_labels))
+
+  def evaluate(meta_params, tasks: Task):
+    return jax.lax.map(lambda t: evaluate_task(meta_params, t), tasks)
+
+  return evaluate
+
+
+def mean_and_ci95(values) -> Dict[str, float]:
+  """Mean and half-width of the normal 95% interval of the mean."""
+  values = np.asarray(values, np.float64)
+  half = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
+  return {'mean': float(values.mean()), 'ci95': float(half)}
+
+
+class MAMLLearner(acme_core.Learner):
+  """Meta-learner: consumes meta-batches of tasks, updates w.
+
+  `step()` does I/O only: the next meta-batch from the task iterator (the
+  "actors" of this agent are task samplers), the jitted pure update, counts
+  and logs.
+  """
+
+  def __init__(self,
+               networks: networks_lib.MAMLNetworks,
+               iterator: Iterator[Task],
+               update_step: Callable[[TrainingState, Task], Any],
+               meta_optimizer: optax.GradientTransformation,
+               random_key: jax.Array,
+               counter: Optional[counting.Counter] = None,
+               logger: Optional[loggers.Logger] = None):
+    """Initialises w from `random_key`.
+
+    Args:
+      networks: the classifier; `networks.init` gives the initial w.
+      iterator: meta-batches of tasks (e.g. `acting.TaskSampler`).
+      update_step: the pure meta-update, from `make_update_step`.
+      meta_optimizer: the optimiser `update_step` was built with.
+      random_key: initialises w.
+      counter: counts steps and the learner's wall-clock time.
+      logger: receives the metrics of every meta-update.
+    """
+    self._iterator = iterator
+    self._update = jax.jit(update_step)
+    self._compiled = None
+    self._state = init_state(random_key, networks, meta_optimizer)
+    self._counter = counter or counting.Counter()
+    self._logger = logger or loggers.make_default_logger(
+        'learner', asynchronous=False, print_fn=print)
+
+  def step(self):
+    tasks = next(self._iterator)
+    if self._compiled is None:  # Compile outside the timed step.
+      self._compiled = self._update.lower(self._state, tasks).compile()
+    start = time.time()
+    self._state, metrics = self._compiled(self._state, tasks)
+    metrics = jax.device_get(metrics)  # Waits for the step to finish.
+    # `walltime` accumulates the meta-learner's own time (Fig. 6, centre).
+    counts = self._counter.increment(steps=1, walltime=time.time() - start)
+    self._logger.write({**metrics, **counts})
+
+  def get_variables(self, names: List[str]) -> List[Params]:
+    return [self._state.meta_params for _ in names]
+
+  def save(self) -> TrainingState:
+    return self._state
+
+  def restore(self, state: TrainingState):
+    self._state = state

@@ -1,0 +1,153 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The conv4 few-shot classifier (Vinyals et al., 2016; App. D.2)."""
+
+import dataclasses
+from typing import Callable, Sequence, Tuple
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Params = hk.Params
+# Name of the linear head module: ANIL adapts only the parameters under it.
+HEAD = 'head'
+
+
+@dataclasses.dataclass
+class MAMLNetworks:
+  """Pure functions of the few-shot classifier.
+
+  Attributes:
+    init: (key) -> params, the initialisation w that MAML meta-learns.
+    apply: (params, images [B, H, W, C]) -> logits [B, ways].
+    image_shape: (H, W, C) the network was built for.
+  """
+  init: Callable[[jax.Array], Params]
+  apply: Callable[[Params, jnp.ndarray], jnp.ndarray]
+  image_shape: Tuple[int, int, int]
+
+
+def is_head(module_name: str, name: str, value: jnp.ndarray) -> bool:
+  """`hk.data_structures.partition` predicate: the linear head (ANIL)."""
+  del name, value
+  return module_name.split('/')[-1] == HEAD
+
+
+class _BatchNorm(hk.Module):
+  """Batch norm on the current batch's statistics, as in MAML.
+
+  MAML (Finn et al., 2017) normalises with the statistics of the batch being
+  classified, in meta-training and at meta-test time alike, and keeps no
+  running averages; only the scale and offset are parameters (and so are
+  adapted and meta-learned). hk.BatchNorm would carry unused state.
+  """
+
+  def __init__(self, eps: float = 1e-3, name=None):
+    super().__init__(name=name)
+    self._eps = eps
+
+  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+    channels = x.shape[-1]
+    scale = hk.get_parameter('scale', [channels], init=jnp.ones)
+    offset = hk.get_parameter('offset', [channels], init=jnp.zeros)
+    mean = jnp.mean(x, axis=(0, 1, 2))
+    var = jnp.var(x, axis=(0, 1, 2))
+    return (x - mean) * jax.lax.rsqrt(var + self._eps) * scale + offset
+
+
+class _Conv3x3(hk.Module):
+  """3x3 'SAME' convolution, stride 1, as one matmul over im2col patches.
+
+  Same function and initialiser as hk.Conv2D(channels, 3, with_bias=False);
+  no bias, since the batch norm that follows removes it (its gradient is
+  zero). MAML
+  differentiates through gradient steps, and on CPU XLA's second derivative
+  of a convolution (convolutions whose kernels are activation maps) runs
+  about 2x slower than this matmul form, whose derivatives are matmuls,
+  pads and slices; per-task weights under vmap also become batched matmuls
+  instead of grouped convolutions (benchmarks/maml_speed.py).
+  """
+
+  def __init__(self, channels: int, name=None):
+    super().__init__(name=name)
+    self._channels = channels
+
+  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+    b, h, w, c = x.shape
+    stddev = 1. / np.sqrt(9 * c)  # As hk.Conv2D.
+    kernel = hk.get_parameter(
+        'w', [3, 3, c, self._channels],
+        init=hk.initializers.TruncatedNormal(stddev=stddev))
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    patches = jnp.concatenate(
+        [padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3)],
+        axis=-1)
+    return patches @ kernel.reshape(9 * c, self._channels)
+
+
+def _max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
+  """2x2 max-pool, stride 2, 'VALID' (odd edges dropped), via reshape.
+
+  Same values as hk.max_pool, but its second derivative (MAML differentiates
+  through gradient steps) avoids XLA's select-and-scatter, which is slow on
+  CPU.
+  """
+  b, h, w, c = x.shape
+  x = x[:, :h // 2 * 2, :w // 2 * 2]
+  return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def make_conv4_networks(ways: int,
+                        image_shape: Sequence[int] = (28, 28, 1),
+                        channels: int = 32,
+                        num_layers: int = 4,
+                        im2col: bool = True) -> MAMLNetworks:
+  """The standard few-shot conv net: `num_layers` x [3x3 conv, BN, ReLU,
+  2x2 max-pool] and a linear head over `ways` classes (App. D.2).
+
+  Args:
+    ways: N, the number of output classes.
+    image_shape: (height, width, channels) of the inputs, e.g. (28, 28, 1)
+      for Omniglot-style data or (84, 84, 3) for MiniImagenet.
+    channels: convolution width (32 in the paper).
+    num_layers: number of conv blocks (4 in the paper).
+    im2col: convolve as im2col matmuls (fast second derivatives on CPU) or
+      with hk.Conv2D (XLA convolutions); the same function either way.
+
+  Returns:
+    The networks.
+  """
+  def forward(images: jnp.ndarray) -> jnp.ndarray:
+    x = images
+    for i in range(num_layers):
+      if im2col:
+        x = _Conv3x3(channels, name=f'conv_{i}')(x)
+      else:
+        x = hk.Conv2D(channels, 3, padding='SAME', with_bias=False,
+                      name=f'conv_{i}')(x)
+      x = _BatchNorm(name=f'bn_{i}')(x)
+      x = jax.nn.relu(x)
+      x = _max_pool_2x2(x)
+    return hk.Linear(ways, name=HEAD)(hk.Flatten()(x))
+
+  transformed = hk.without_apply_rng(hk.transform(forward))
+  image_shape = tuple(int(d) for d in image_shape)
+  dummy = jnp.zeros((1,) + image_shape, jnp.float32)
+  return MAMLNetworks(
+      init=lambda key: transformed.init(key, dummy),
+      apply=transformed.apply,
+      image_shape=image_shape)

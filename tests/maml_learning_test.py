@@ -1,0 +1,212 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Tests of MAML / FOMAML / ANIL / BMG meta-gradients and meta-training."""
+
+import haiku as hk
+import jax
+from jax import flatten_util
+from jax.experimental import enable_x64
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bmg_agents import core
+from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents.maml_bmg import data
+from bmg_agents.maml_bmg import learning
+from bmg_agents.maml_bmg import networks as networks_lib
+
+_TREE = jax.tree_util.tree_map
+
+
+def _setup(dtype=jnp.float32, ways=3, **overrides):
+  """A tiny conv net (2 blocks of 3 channels on 8x8 images) and one task."""
+  config = config_lib.MAMLConfig(
+      ways=ways, shots=2, queries=2, meta_batch_size=2, channels=3,
+      inner_learning_rate=0.3, **overrides)
+  net = networks_lib.make_conv4_networks(ways, (8, 8, 1), channels=3,
+                                         num_layers=2)
+  params = _TREE(lambda x: x.astype(dtype), net.init(jax.random.PRNGKey(0)))
+  images = np.asarray(jax.random.uniform(
+      jax.random.PRNGKey(1), (6, 4, 8, 8, 1)) * 255, np.uint8)
+  task = data.sample_task(jax.random.PRNGKey(2), images, ways, 2, 2)
+  task = task._replace(support_images=task.support_images.astype(dtype),
+                       query_images=task.query_images.astype(dtype))
+  return config, net, params, task
+
+
+def _sgd(net, params, images, labels, lr, steps, mask=None):
+  """Plain-Python SGD, the reference for the inner loop."""
+  loss = lambda p: learning.cross_entropy(net.apply(p, images), labels)
+  for _ in range(steps):
+    grads = jax.grad(loss)(params)
+    if mask is not None:
+      grads = _TREE(lambda g, m: g * m, grads, mask)
+    params = _TREE(lambda p, g: p - lr * g, params, grads)
+  return params
+
+
+def test_maml_meta_gradient_matches_finite_differences():
+  with enable_x64():
+    config, net, w, task = _setup(jnp.float64, method='maml', K=2)
+    loss_fn = learning.make_task_meta_loss(net.apply, config)
+    grad = jax.jit(jax.grad(lambda p: loss_fn(p, task)[0]))(w)
+    flat, unravel = flatten_util.ravel_pytree(w)
+    g = flatten_util.ravel_pytree(grad)[0]
+    f = jax.jit(lambda v: loss_fn(unravel(v), task)[0])
+    eps = 1e-5
+    rng = np.random.RandomState(0)
+    for _ in range(3):
+      direction = rng.normal(size=flat.shape)
+      direction /= np.linalg.norm(direction)
+      numeric = (f(flat + eps * direction) - f(flat - eps * direction)) / (
+          2 * eps)
+      np.testing.assert_allclose(numeric, g @ direction, rtol=1e-5,
+                                 atol=1e-9)
+    # It is the second-order gradient: FOMAML's differs.
+    fo_config = config_lib.MAMLConfig(**{**config.__dict__,
+                                         'method': 'fomaml'})
+    fo_grad = jax.jit(jax.grad(lambda p: learning.make_task_meta_loss(
+        net.apply, fo_config)(p, task)[0]))(w)
+    assert not np.allclose(flatten_util.ravel_pytree(fo_grad)[0], g,
+                           rtol=1e-3)
+
+
+def test_fomaml_gradient_is_query_gradient_at_adapted_params():
+  config, net, w, task = _setup(method='fomaml', K=3)
+  grad = jax.grad(
+      lambda p: learning.make_task_meta_loss(net.apply, config)(p, task)[0])(w)
+  adapted = _sgd(net, w, task.support_images, task.support_labels,
+                 config.inner_learning_rate, 3)
+  expected = jax.grad(lambda p: learning.cross_entropy(
+      net.apply(p, task.query_images), task.query_labels))(adapted)
+  _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+        grad, expected)
+
+
+def test_anil_adapts_only_the_head():
+  config, net, w, task = _setup(method='anil', K=2)
+  update_fn = learning.make_update_fn(
+      net.apply, config.inner_learning_rate, head_only=True)
+  support = (task.support_images, task.support_labels)
+  adapted, _, _ = core.unroll(update_fn, None, w, (),
+                              learning.repeat(support, 2))
+  for module, leaves in adapted.items():
+    for name, value in leaves.items():
+      changed = not np.allclose(value, w[module][name])
+      assert changed == (module == networks_lib.HEAD), (module, name)
+  mask = _TREE(lambda x: 0., w)
+  mask[networks_lib.HEAD] = _TREE(lambda x: 1., w[networks_lib.HEAD])
+  expected = _sgd(net, w, *support, config.inner_learning_rate, 2, mask)
+  _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+        adapted,
+        expected)
+  # Its meta-gradient reaches the body too, through the adapted head and the
+  # query forward pass (second order in the head, Raghu et al. 2020).
+  def reference(p):
+    head, body = hk.data_structures.partition(
+        lambda m, n, v: m == networks_lib.HEAD, p)
+    def head_loss(head, images, labels):
+      return learning.cross_entropy(
+          net.apply(hk.data_structures.merge(body, head), images), labels)
+    for _ in range(2):
+      g = jax.grad(head_loss)(head, *support)
+      head = _TREE(lambda h, gg: h - config.inner_learning_rate * gg, head, g)
+    return head_loss(head, task.query_images, task.query_labels)
+  grad = jax.grad(
+      lambda p: learning.make_task_meta_loss(net.apply, config)(p, task)[0])(w)
+  _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+        grad, jax.grad(reference)(w))
+  assert np.abs(grad['conv_0']['w']).max() > 0
+
+
+@pytest.mark.parametrize('matching', ['kl', 'reverse_kl'])
+def test_bmg_target_receives_no_gradient(matching):
+  config, net, w, task = _setup(method='bmg', K=1, L=3, matching=matching,
+                                temperature=2.)
+  grad = jax.jit(jax.grad(
+      lambda p: learning.make_task_meta_loss(net.apply, config)(p, task)[0]))(w)
+  # Reference: the target computed outside the differentiated function, as
+  # a constant: L - 1 = 2 SGD steps on the query set, then a final SGD step.
+  lr = config.inner_learning_rate
+  x_k = _sgd(net, w, task.support_images, task.support_labels, lr, 1)
+  target = _sgd(net, x_k, task.query_images, task.query_labels, lr, 3)
+  target_logits = net.apply(target, task.query_images) / 2.
+
+  def reference(p):
+    logits = net.apply(
+        _sgd(net, p, task.support_images, task.support_labels, lr, 1),
+        task.query_images)
+    if matching == 'kl':
+      return core.matching.kl(target_logits, logits)
+    return core.matching.reverse_kl(target_logits, logits)
+
+  expected = jax.jit(jax.grad(reference))(w)
+  _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+        grad, expected)
+
+
+def test_update_step_averages_tasks_and_reports_diagnostics():
+  config, net, w, _ = _setup(method='maml', K=1)
+  images = np.asarray(jax.random.uniform(
+      jax.random.PRNGKey(3), (6, 4, 8, 8, 1)) * 255, np.uint8)
+  tasks = data.sample_tasks(jax.random.PRNGKey(4), images, 2, 3, 2, 2)
+  optimizer = learning.make_meta_optimizer(config)
+  state = learning.init_state(jax.random.PRNGKey(0), net, optimizer)
+  loss_fn = learning.make_task_meta_loss(net.apply, config)
+  task_grad = jax.jit(jax.grad(lambda p, t: loss_fn(p, t)[0]))
+  per_task = [task_grad(state.meta_params, _TREE(lambda x, i=i: x[i], tasks))
+              for i in range(2)]
+  expected = _TREE(lambda a, b: (a + b) / 2, *per_task)
+  # The default task map (lax.map); benchmarks/maml_speed.py runs the others.
+  step = learning.make_update_step(net.apply, config, optimizer)
+  new_state, metrics = jax.jit(step)(state, tasks)
+  _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+        new_state.last_meta_grad, expected)
+  assert float(metrics['variance']) > 0
+  assert int(new_state.steps) == 1
+
+
+def test_bmg_meta_training_lowers_query_loss():
+  dataset = data.make_embedded(num_classes=30, instances_per_class=6,
+                               image_size=16)
+  config = config_lib.MAMLConfig(
+      method='bmg', ways=3, shots=2, queries=3, K=1, L=1,
+      meta_batch_size=4, channels=8, inner_learning_rate=0.1)
+  net = networks_lib.make_conv4_networks(3, (16, 16, 1), channels=8,
+                                         num_layers=2)
+  optimizer = learning.make_meta_optimizer(config)
+  state = learning.init_state(jax.random.PRNGKey(0), net, optimizer)
+  train = jax.jit(learning.make_fused_train(
+      learning.make_update_step(net.apply, config, optimizer), config, 150))
+  state, metrics = train(state, dataset.train, jax.random.PRNGKey(1))
+  first = float(metrics['query_loss'][:30].mean())
+  last = float(metrics['query_loss'][-30:].mean())
+  assert last < first - 0.1, (first, last)
+  evaluate = jax.jit(learning.make_evaluate(net.apply, config))
+  tasks = data.sample_tasks(jax.random.PRNGKey(9), dataset.test, 50, 3, 2, 3)
+  acc, _ = evaluate(state.meta_params, tasks)
+  assert float(acc.mean()) > 1 / 3 + 0.1
+
+
+def test_config_rejects_bad_values():
+  with pytest.raises(ValueError, match='method'):
+    config_lib.MAMLConfig(method='reptile')
+  with pytest.raises(ValueError, match='matching'):
+    config_lib.MAMLConfig(matching='l2')
+  with pytest.raises(ValueError, match='K'):
+    config_lib.MAMLConfig(K=0)
+  with pytest.raises(ValueError, match='temperature'):
+    config_lib.MAMLConfig(temperature=0.)
