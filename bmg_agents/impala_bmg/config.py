@@ -141,14 +141,15 @@ class STACXConfig:
     if not self.torso_channels or min(self.torso_channels) < 1:
       raise ValueError('torso_channels must be non-empty positive ints, got '
                        f'{self.torso_channels}.')
-    positive_ints = ('num_residual_blocks', 'torso_output_size',
+    positive_ints = ('torso_output_size',
                      'unroll_length', 'online_batch_size', 'replay_size',
                      'max_queue_size', 'bootstrap_steps', 'inner_steps',
                      'learning_rate_decay_steps')
     for name in positive_ints:
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}.')
-    for name in ('num_auxiliary_heads', 'replay_batch_size'):
+    for name in ('num_residual_blocks', 'num_auxiliary_heads',
+                 'replay_batch_size'):
       if getattr(self, name) < 0:
         raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
     if self.num_extra_replay_batches and not self.replay_batch_size:

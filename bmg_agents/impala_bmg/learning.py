@@ -277,6 +277,11 @@ def shard(batch: LearnerBatch, num_devices: int) -> LearnerBatch:
       replay)
 
 
+def _first(tree):
+  # acme.jax.utils.get_from_first_device needs jax.pxla, gone in jax 0.6.
+  return jax.tree_util.tree_map(lambda x: x[0], tree)
+
+
 class STACXLearner(acme.Learner):
   """Data-parallel STACX / STACX-BMG learner (pmap over local devices).
 
@@ -319,7 +324,7 @@ class STACXLearner(acme.Learner):
     batch = shard(next(self._iterator), len(self._devices))
     start = time.time()
     self._state, metrics = self._update(self._state, batch)
-    metrics = jax.device_get(acme_utils.get_from_first_device(metrics))
+    metrics = jax.device_get(_first(metrics))
     counts = self._counter.increment(steps=1,
                                      time_elapsed=time.time() - start)
     self._logger.write({**{k: float(v) for k, v in metrics.items()},
@@ -327,12 +332,10 @@ class STACXLearner(acme.Learner):
 
   def get_variables(self, names: Sequence[str]) -> List[Any]:
     del names  # Only the agent's parameters are served.
-    return [acme_utils.get_from_first_device(self._state.params,
-                                             as_numpy=False)]
+    return [_first(self._state.params)]
 
   def save(self) -> TrainingState:
-    return jax.tree_util.tree_map(acme_utils.get_from_first_device,
-                                  self._state)
+    return jax.device_get(_first(self._state))
 
   def restore(self, state: TrainingState):
     self._state = acme_utils.replicate_in_all_devices(state, self._devices)
