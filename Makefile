@@ -8,6 +8,8 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Import this checkout first (matters for git worktrees sharing one .venv).
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: env demo test bench clean
 
