@@ -19,7 +19,7 @@ See "Bootstrapped Meta-Learning" by Flennerhag et al.
 Reinforcement Learning" by Zahavy et al. (https://arxiv.org/abs/2002.12928).
 """
 
-from typing import Callable, Dict, NamedTuple, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 import chex
 import distrax
@@ -48,6 +48,9 @@ class Trajectories(NamedTuple):
       of life).
     behaviour_logits: [B, T + 1, A] logits of the acting (main) policy.
     is_replay: bool [B]; the LASER filter only applies to replayed data.
+    valid: optional [B, T] weights of real transitions: 0 for the step from
+      an episode's final observation into the next episode, which acme's
+      sequence adders store with a zero-padded action, reward and discount.
   """
   observation: Array
   action: Array
@@ -55,6 +58,7 @@ class Trajectories(NamedTuple):
   discount: Array
   behaviour_logits: Array
   is_replay: Array
+  valid: Optional[Array] = None
 
 
 class Hypers(NamedTuple):
@@ -190,6 +194,8 @@ def make_stacx_loss(apply_fn: Callable[..., Tuple[Array, Array]], *,
   def _losses(logits, values, hypers, data: Trajectories):
     mask = laser_mask(logits[:, :, 0], data.behaviour_logits,
                       data.is_replay, laser_kl_threshold)
+    if data.valid is not None:
+      mask = mask * data.valid
     losses, metrics = per_trajectory(
         logits, values, data.behaviour_logits, data.action, data.reward,
         data.discount, mask, hypers)  # [B, N].
