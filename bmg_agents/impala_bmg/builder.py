@@ -15,7 +15,7 @@
 """Acme builder of STACX-BMG: online queue + uniform replay (Table 2)."""
 
 import functools
-from typing import Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import acme
 from acme import adders
@@ -39,6 +39,16 @@ from bmg_agents.impala_bmg import networks as networks_lib
 
 QUEUE_TABLE = 'queue'
 REPLAY_TABLE = 'replay'
+
+
+def _retrying(make_iterator: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+  """Yields from make_iterator(), starting a new one when it times out."""
+  iterator = make_iterator()
+  while True:
+    try:
+      yield next(iterator)
+    except StopIteration:
+      iterator = make_iterator()
 
 
 def to_trajectories(step: reverb_adders.Step,
@@ -90,7 +100,8 @@ class STACXBuilder(builders.ActorLearnerBuilder):
   def __init__(self,
                config: config_lib.STACXConfig,
                logger_fn: Callable[[], loggers.Logger] = lambda: None,
-               variable_update_period: Optional[int] = None):
+               variable_update_period: Optional[int] = None,
+               sample_timeout_ms: Optional[int] = None):
     """Creates the builder.
 
     Args:
@@ -98,8 +109,13 @@ class STACXBuilder(builders.ActorLearnerBuilder):
       logger_fn: creates the learner's logger.
       variable_update_period: actor steps between parameter fetches
         (default: one unroll, as Alg. 4 syncs after each rollout).
+      sample_timeout_ms: when set, a learner waiting for data returns to
+        Python this often (and resumes), so Launchpad's stop, an exception
+        raised in the learner's thread, can end it. Leave None when actor and
+        learner share a thread: a timed-out sample may drop queued data.
     """
     self._config = config
+    self._sample_timeout_ms = sample_timeout_ms
     self._logger_fn = logger_fn
     self._variable_update_period = (
         variable_update_period or config.unroll_length)
@@ -133,11 +149,14 @@ class STACXBuilder(builders.ActorLearnerBuilder):
       self, replay_client: reverb.Client) -> Iterator[learning.LearnerBatch]:
     config = self._config
 
+    timeout = self._sample_timeout_ms
     def dataset(table, batch_size, in_flight):
-      return reverb.TrajectoryDataset.from_table_signature(
+      make = lambda: reverb.TrajectoryDataset.from_table_signature(  # pylint: disable=g-long-lambda
           server_address=replay_client.server_address, table=table,
-          max_in_flight_samples_per_worker=in_flight).batch(
+          max_in_flight_samples_per_worker=in_flight,
+          rate_limiter_timeout_ms=-1 if timeout is None else timeout).batch(
               batch_size, drop_remainder=True).as_numpy_iterator()
+      return make() if timeout is None else _retrying(make)
 
     replay = None
     if config.replay_batch_size:

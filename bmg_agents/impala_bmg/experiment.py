@@ -93,11 +93,12 @@ def make_logger(results_dir: Optional[str], label: str,
   return filters.TimeFilter(logger, time_delta)
 
 
-def make_builder(config: config_lib.STACXConfig,
-                 results_dir: Optional[str]) -> builder_lib.STACXBuilder:
+def make_builder(config: config_lib.STACXConfig, results_dir: Optional[str],
+                 distributed: bool) -> builder_lib.STACXBuilder:
   return builder_lib.STACXBuilder(
-      config, logger_fn=functools.partial(make_logger, results_dir,
-                                          'learner'))
+      config,
+      logger_fn=functools.partial(make_logger, results_dir, 'learner'),
+      sample_timeout_ms=1_000 if distributed else None)
 
 
 def run_single_process(config: config_lib.STACXConfig, env_name: str,
@@ -118,7 +119,7 @@ def run_single_process(config: config_lib.STACXConfig, env_name: str,
   counter = counting.Counter()
   agent = local_layout.LocalLayout(
       seed=seed, environment_spec=spec,
-      builder=make_builder(config, results_dir), networks=networks,
+      builder=make_builder(config, results_dir, False), networks=networks,
       policy_network=builder_lib.make_policy(networks),
       workdir=None, batch_size=config.online_batch_size,
       prefetch_size=0,
@@ -165,17 +166,43 @@ class ActorLoggerFactory:
                        'actor')
 
 
+class STACXLayout(launching.DistributedLayout):
+  """acme's distributed layout with every node method defined here.
+
+  cloudpickle pickles a bound method by reference to the module that defines
+  its function: node methods inherited from acme would make a child process
+  import acme before `bmg_agents` (and fail on the pinned jax), so each one is
+  redefined in this module.
+  """
+
+  def replay(self):
+    return super().replay()
+
+  def counter(self):
+    return super().counter()
+
+  def learner(self, random_key, replay, counter):
+    return super().learner(random_key, replay, counter)
+
+  def actor(self, random_key, replay, variable_source, counter, actor_id):
+    return super().actor(random_key, replay, variable_source, counter,
+                         actor_id)
+
+  def coordinator(self, counter, max_actor_steps):
+    return super().coordinator(counter, max_actor_steps)
+
+
 def make_program(config: config_lib.STACXConfig, env_name: str, *,
                  num_actors: int, num_frames: int, seed: int,
                  results_dir: str, num_evaluators: int = 1) -> lp.Program:
   """The distributed agent (Alg. 4-6): replay, counter + steps limiter,
   learner, `num_actors` actors and evaluators, stopping at num_frames."""
   parse_environment_name(env_name)
-  layout = launching.DistributedLayout(
+  layout = STACXLayout(
       seed=seed,
       environment_factory=functools.partial(make_environment, env_name),
       network_factory=functools.partial(make_networks, config=config),
-      builder=make_builder(config, results_dir),
+      builder=make_builder(config, results_dir, True),
       policy_network=builder_lib.make_policy,
       num_actors=num_actors,
       actor_logger_fn=ActorLoggerFactory(results_dir),
