@@ -93,18 +93,21 @@ def plot(results_dir: str) -> None:
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   import pandas as pd  # pylint: disable=g-import-not-at-top
-  logs = os.path.join(results_dir, 'logs')
+  def read(label):
+    path = os.path.join(results_dir, 'logs', label, 'logs.csv')
+    if os.path.exists(path) and os.path.getsize(path):
+      return pd.read_csv(path)
+    return None
+
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-  actor = os.path.join(logs, 'actor', 'logs.csv')
-  if os.path.exists(actor):
-    df = pd.read_csv(actor)
+  df = read('actor')
+  if df is not None:
     axes[0].plot(df['actor_steps'], df['episode_return'], '.', alpha=.3)
     axes[0].plot(df['actor_steps'],
                  df['episode_return'].rolling(20, min_periods=1).mean())
   axes[0].set(xlabel='actor steps', ylabel='episode return (actor 0)')
-  learner = os.path.join(logs, 'learner', 'logs.csv')
-  if os.path.exists(learner):
-    df = pd.read_csv(learner)
+  df = read('learner')
+  if df is not None:
     for name in ('discount_0', 'lambda__0', 'alpha_0', 'entropy_cost_0'):
       if name in df:
         axes[1].plot(df['learner_steps'], df[name], label=name)
