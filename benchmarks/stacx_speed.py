@@ -115,10 +115,12 @@ def learner_step_times(shape):
 
 def impala_vs_acme(shape):
   """Plain-IMPALA mode of our learner vs acme's IMPALALearner sgd step."""
-  from acme import adders  # pylint: disable=g-import-not-at-top
-  from acme.agents.jax.impala import learning as acme_learning  # pylint: disable=g-import-not-at-top
-  from acme.agents.jax.impala import networks as acme_networks  # pylint: disable=g-import-not-at-top
-  import reverb  # pylint: disable=g-import-not-at-top
+  # Imported here, after bmg_agents (its jax compatibility layer).
+  # pylint: disable=g-import-not-at-top,protected-access
+  from acme import adders
+  from acme.agents.jax.impala import learning as acme_learning
+  from acme.agents.jax.impala import networks as acme_networks
+  import reverb
   config = config_lib.STACXConfig(
       torso_channels=config_lib.TORSO_WIDTHS[1], num_auxiliary_heads=0,
       online_batch_size=18, replay_batch_size=0, meta_objective='none',
@@ -151,9 +153,9 @@ def impala_vs_acme(shape):
       iter([]))
   ours_batch = learning.shard(learning.LearnerBatch(traj, None), 1)
   acme_batch = jax.tree_util.tree_map(lambda x: np.asarray(x)[None], sample)
-  _, acme_time = _time(acme_learner._sgd_step, acme_learner._state,  # pylint: disable=protected-access
+  _, acme_time = _time(acme_learner._sgd_step, acme_learner._state,
                        acme_batch)
-  _, our_time = _time(ours._update, ours._state, ours_batch)  # pylint: disable=protected-access
+  _, our_time = _time(ours._update, ours._state, ours_batch)
   print(f'1x IMPALA step, batch 18 x 20: ours {our_time*1e3:.0f} ms, acme '
         f'{acme_time*1e3:.0f} ms, ours / acme = {our_time / acme_time:.2f}',
         flush=True)

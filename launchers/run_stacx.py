@@ -108,7 +108,7 @@ def plot(results_dir: str) -> None:
   axes[0].set(xlabel='actor steps', ylabel='episode return (actor 0)')
   df = read('learner')
   if df is not None:
-    for name in ('discount_0', 'lambda__0', 'alpha_0', 'entropy_cost_0'):
+    for name in ('discount_0', 'lambda_0', 'alpha_0', 'entropy_cost_0'):
       if name in df:
         axes[1].plot(df['learner_steps'], df[name], label=name)
     axes[1].legend()

@@ -150,12 +150,14 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     config = self._config
 
     timeout = self._sample_timeout_ms
+
     def dataset(table, batch_size, in_flight):
-      make = lambda: reverb.TrajectoryDataset.from_table_signature(  # pylint: disable=g-long-lambda
-          server_address=replay_client.server_address, table=table,
-          max_in_flight_samples_per_worker=in_flight,
-          rate_limiter_timeout_ms=-1 if timeout is None else timeout).batch(
-              batch_size, drop_remainder=True).as_numpy_iterator()
+      def make():
+        return reverb.TrajectoryDataset.from_table_signature(
+            server_address=replay_client.server_address, table=table,
+            max_in_flight_samples_per_worker=in_flight,
+            rate_limiter_timeout_ms=-1 if timeout is None else timeout).batch(
+                batch_size, drop_remainder=True).as_numpy_iterator()
       return make() if timeout is None else _retrying(make)
 
     replay = None

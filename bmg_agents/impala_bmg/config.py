@@ -153,14 +153,16 @@ class STACXConfig:
       if getattr(self, name) < 0:
         raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
     if self.num_extra_replay_batches and not self.replay_batch_size:
-      raise ValueError('bootstrap_steps > 1 or inner_steps > 1 draw replay-only '
-                       'batches, so replay_batch_size must be >= 1.')
+      raise ValueError('bootstrap_steps > 1 or inner_steps > 1 draw '
+                       'replay-only batches, so replay_batch_size must be '
+                       '>= 1.')
     if self.replay_batch_size > self.replay_size:
       raise ValueError('replay_batch_size must be <= replay_size, got '
                        f'{self.replay_batch_size} > {self.replay_size}.')
     for name in ('discount', 'lambda_', 'alpha'):
       if not 0. <= getattr(self, name) <= 1.:
-        raise ValueError(f'{name} must be in [0, 1], got {getattr(self, name)}.')
+        raise ValueError(
+            f'{name} must be in [0, 1], got {getattr(self, name)}.')
     for name in ('pg_cost', 'entropy_cost', 'td_cost'):
       if getattr(self, name) < 0.:
         raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
@@ -173,4 +175,5 @@ class STACXConfig:
         raise ValueError(f'{name} must be > 0, got {getattr(self, name)}.')
     for name in ('rmsprop_decay', 'meta_b1', 'meta_b2', 'max_entropy_fraction'):
       if not 0. < getattr(self, name) <= 1.:
-        raise ValueError(f'{name} must be in (0, 1], got {getattr(self, name)}.')
+        raise ValueError(
+            f'{name} must be in (0, 1], got {getattr(self, name)}.')

@@ -176,7 +176,7 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
         lambda x: jnp.full((num_heads,), x, jnp.float32), p)
 
   def agent_update(params, opt_state, meta_params, data):
-    """φ(u, h, w; τ): one RMSProp step on Σ_i f_τ(u_i; w_i) (a core UpdateFn)."""
+    """φ(u, h, w; τ): RMSProp step on Σ_i f_τ(u_i; w_i); a core UpdateFn."""
     grads, metrics = jax.grad(heads_loss, has_aux=True)(
         params, hypers_fn(meta_params), data)
     grads = pmean(grads)
@@ -250,7 +250,7 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     metrics = pmean(metrics)
     for name, values in zip(_HYPER_NAMES, hypers_fn(meta_params)):
       for i in range(num_heads):
-        metrics[f'{name}_{i}'] = values[i]
+        metrics[f'{name.rstrip("_")}_{i}'] = values[i]
     new_state = TrainingState(
         params=params, opt_state=opt_state, meta_params=meta_params,
         meta_opt_state=meta_opt_state, prev_meta_grad=meta_grad,
