@@ -120,6 +120,7 @@ def impala_vs_acme(shape):
   from acme import adders
   from acme.agents.jax.impala import learning as acme_learning
   from acme.agents.jax.impala import networks as acme_networks
+  from acme.utils import loggers
   import reverb
   config = config_lib.STACXConfig(
       torso_channels=config_lib.TORSO_WIDTHS[1], num_auxiliary_heads=0,
@@ -146,11 +147,12 @@ def impala_vs_acme(shape):
       networks=acme_nets, iterator=iter([]),
       optimizer=learning.make_optimizer(config),
       random_key=jax.random.PRNGKey(0), discount=.99, entropy_cost=.01,
-      baseline_cost=.5)  # ε_TD ½(G - v)² with td_cost 1 = acme's ½ · (..)².
+      baseline_cost=.5,  # ε_TD ½(G - v)² with td_cost 1 = acme's ½ · (..)².
+      logger=loggers.NoOpLogger())
   ours = learning.STACXLearner(
       lambda axis: learning.make_learner_fns(networks, config, axis),
       learning.make_initial_state(jax.random.PRNGKey(0), networks, config),
-      iter([]))
+      iter([]), logger=loggers.NoOpLogger())
   ours_batch = learning.shard(learning.LearnerBatch(traj, None), 1)
   acme_batch = jax.tree_util.tree_map(lambda x: np.asarray(x)[None], sample)
   _, acme_time = _time(acme_learner._sgd_step, acme_learner._state,

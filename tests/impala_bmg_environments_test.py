@@ -111,6 +111,7 @@ def test_rewards_are_summed_over_repeats_then_clipped():
   ts = env.step(0)
   assert ts.reward == pytest.approx(.5)
   assert ts.reward.dtype == np.float32
+  assert env.raw_episode_return == pytest.approx(2 - 3 + .5)  # The score.
 
 
 def test_life_loss_zero_discount_without_ending_episode():

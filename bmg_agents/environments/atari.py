@@ -116,6 +116,7 @@ class AtariEnvironment(dm_env.Environment):
     self._stack = np.zeros(
         frame.shape[:2] + (frame.shape[2] * num_stacked_frames,), np.uint8)
     self._episode_frames = 0
+    self._raw_return = 0.
     self._lives = 0
     self._reset_next_step = True
 
@@ -130,6 +131,7 @@ class AtariEnvironment(dm_env.Environment):
   def reset(self) -> dm_env.TimeStep:
     self._ale.reset_game()
     self._episode_frames = 0
+    self._raw_return = 0.
     num_noops = self._rng.randint(self._max_noops + 1)
     for _ in range(num_noops):
       self._ale.act(self._actions[_NOOP])
@@ -154,6 +156,7 @@ class AtariEnvironment(dm_env.Environment):
       if self._ale.game_over() or self._episode_frames >= self._max_frames:
         break
     self._push_frame()
+    self._raw_return += reward
     reward = np.float32(
         np.clip(reward, -self._max_abs_reward, self._max_abs_reward))
     observation = self._observation()
@@ -180,6 +183,11 @@ class AtariEnvironment(dm_env.Environment):
 
   def discount_spec(self) -> specs.BoundedArray:
     return specs.BoundedArray((), np.float32, 0., 1., 'discount')
+
+  @property
+  def raw_episode_return(self) -> float:
+    """The game score of this episode so far (rewards before clipping)."""
+    return self._raw_return
 
   @property
   def episode_frames(self) -> int:

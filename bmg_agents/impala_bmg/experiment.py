@@ -128,9 +128,30 @@ def run_single_process(config: config_lib.STACXConfig, env_name: str,
   loop = environment_loop.EnvironmentLoop(
       environment, agent,
       counter=counting.Counter(counter, 'actor', time_delta=0.),
-      logger=make_logger(results_dir, 'actor', log_every))
+      logger=make_logger(results_dir, 'actor', log_every),
+      observers=[RawReturnObserver()])
   loop.run(num_steps=-(-num_frames // frames_per_step(env_name)))
   return counter.get_counts()
+
+
+class RawReturnObserver:
+  """Logs Atari game scores (`raw_episode_return`; rewards are clipped)."""
+
+  def __init__(self):
+    self._score = None
+
+  def observe_first(self, env, timestep):
+    del env, timestep
+    self._score = None
+
+  def observe(self, env, timestep, action):
+    del timestep, action
+    self._score = getattr(env, 'raw_episode_return', None)
+
+  def get_metrics(self) -> Dict[str, float]:
+    if self._score is None:
+      return {}
+    return {'raw_episode_return': self._score}
 
 
 class EvaluatorFactory:
@@ -152,7 +173,8 @@ class EvaluatorFactory:
                        variable_source)
     return environment_loop.EnvironmentLoop(
         environment, actor, counting.Counter(counter, 'evaluator'),
-        make_logger(self._results_dir, 'evaluator'))
+        make_logger(self._results_dir, 'evaluator'),
+        observers=[RawReturnObserver()])
 
 
 class ActorLoggerFactory:
@@ -209,6 +231,7 @@ def make_program(config: config_lib.STACXConfig, env_name: str, *,
       evaluator_factories=[EvaluatorFactory(env_name, config, results_dir)
                            for _ in range(num_evaluators)],
       prefetch_size=0,
+      observers=[RawReturnObserver()],
       max_number_of_steps=-(-num_frames // frames_per_step(env_name)),
       checkpointing_config=distributed_layout.CheckpointingConfig(
           directory=os.path.join(results_dir, 'checkpoints'),
