@@ -15,6 +15,7 @@
 """A tiny STACX-BMG Launchpad program launches its processes and stops."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -31,10 +32,17 @@ def test_launcher_runs_local_multiprocessing_program_to_its_budget(tmp_path):
       '--replay_size=100', f'--results_dir={tmp_path}']
   # Launchpad stops the program at the budget; a node that ignored the stop
   # would make it kill the whole runtime (launcher included, exit code -9).
-  result = subprocess.run(command, env=env, capture_output=True, text=True,
-                          timeout=280, check=False)
-  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-  assert 'Max steps of 3000 was reached' in result.stdout + result.stderr
+  # Its own session, so a timeout here can kill every node it started.
+  process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+  try:
+    output, _ = process.communicate(timeout=600)
+  finally:
+    if process.poll() is None:
+      os.killpg(process.pid, signal.SIGKILL)
+  assert process.returncode == 0, output[-5000:]
+  assert 'Max steps of 3000 was reached' in output
   for label in ('actor', 'learner'):
     assert (tmp_path / 'logs' / label / 'logs.csv').exists(), label
   assert os.path.getsize(tmp_path / 'logs' / 'actor' / 'logs.csv') > 0

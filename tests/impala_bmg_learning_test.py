@@ -170,5 +170,5 @@ def test_pmap_learner_on_two_devices_equals_single_device():
       [os.path.dirname(tests_dir), env.get('PYTHONPATH', '')])
   result = subprocess.run(
       [sys.executable, '-c', _PMAP_SCRIPT.format(tests=tests_dir)],
-      env=env, capture_output=True, text=True, timeout=240, check=False)
+      env=env, capture_output=True, text=True, timeout=600, check=False)
   assert 'PMAP_OK' in result.stdout, result.stderr[-3000:]
