@@ -44,9 +44,11 @@ from bmg_agents.impala_bmg import networks as networks_lib
 
 INPUT = flags.DEFINE_list('input', ['12', '12', '12'], 'H,W,C of the input.')
 WIDTHS = flags.DEFINE_list('widths', ['1', '4'], 'Torso widths (C.4).')
-REPEATS = flags.DEFINE_integer('repeats', 2, 'Timed steps per setting.')
+REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed steps per setting.')
 GAME = flags.DEFINE_string('game', 'pong', 'Atari game for throughput.')
 SECONDS = flags.DEFINE_float('seconds', 5., 'Seconds per throughput test.')
+SECTIONS = flags.DEFINE_enum(
+    'sections', 'all', ('all', 'actor', 'acme', 'learner'), 'What to run.')
 _ACTIONS = 6
 
 
@@ -87,30 +89,50 @@ def _time(step, state, batch):
   return first, (time.perf_counter() - start) / REPEATS.value
 
 
+_SETTINGS = {
+    'MG K=1': dict(meta_objective='mg'),
+    'BMG L=1': dict(meta_objective='bmg', matching='kl_v'),
+    'MG K=4': dict(meta_objective='mg', inner_steps=4),
+    'BMG L=4': dict(meta_objective='bmg', matching='kl_v', bootstrap_steps=4),
+}
+HORIZONS = flags.DEFINE_list('horizons', ['1', '4'],
+                             'Meta-learning horizons H (MG K=H, BMG L=H).')
+
+
 def learner_step_times(shape):
+  """Compiles every setting, then times them round-robin (median step)."""
   rng = np.random.RandomState(0)
-  settings = [('MG K=1', dict(meta_objective='mg')),
-              ('BMG L=1', dict(meta_objective='bmg', matching='kl_v')),
-              ('MG K=4', dict(meta_objective='mg', inner_steps=4)),
-              ('BMG L=4', dict(meta_objective='bmg', matching='kl_v',
-                               bootstrap_steps=4))]
   for width in WIDTHS.value:
-    times = {}
-    for name, kwargs in settings:
-      config = config_lib.STACXConfig(
-          torso_channels=config_lib.TORSO_WIDTHS[int(width)], **kwargs)
-      networks = networks_lib.make_networks_from_config(shape, _ACTIONS,
-                                                        config)
-      state = learning.make_initial_state(jax.random.PRNGKey(0), networks,
-                                          config)
-      step = jax.jit(learning.make_update_fn(networks, config))
-      first, times[name] = _time(step, state, _batch(rng, config, shape))
-      print(f'  {width}x {name:8s}: {times[name]*1e3:8.0f} ms/step '
-            f'(compile+first {first:.0f} s)', flush=True)
-    print(f'{width}x: BMG L=1 / MG K=1 = '
-          f'{times["BMG L=1"] / times["MG K=1"]:.2f} (paper, 4x TPU: ~1.2); '
-          f'BMG L=4 / MG K=4 = {times["BMG L=4"] / times["MG K=4"]:.2f} '
-          '(paper, 4x: ~0.5)', flush=True)
+    steps = {}
+    for horizon in HORIZONS.value:
+      for name in (f'MG K={horizon}', f'BMG L={horizon}'):
+        config = config_lib.STACXConfig(
+            torso_channels=config_lib.TORSO_WIDTHS[int(width)],
+            **_SETTINGS[name])
+        networks = networks_lib.make_networks_from_config(shape, _ACTIONS,
+                                                          config)
+        state = learning.make_initial_state(jax.random.PRNGKey(0), networks,
+                                            config)
+        step = jax.jit(learning.make_update_fn(networks, config))
+        batch = _batch(rng, config, shape)
+        first, _ = _time(step, state, batch)
+        print(f'  {width}x {name}: compile+first {first:.0f} s', flush=True)
+        steps[name] = (step, state, batch)
+    # Round-robin, so a change in the machine's load hits every setting.
+    times = {name: [] for name in steps}
+    for _ in range(REPEATS.value):
+      for name, (step, state, batch) in steps.items():
+        start = time.perf_counter()
+        jax.block_until_ready(step(state, batch))
+        times[name].append(time.perf_counter() - start)
+    median = {name: float(np.median(t)) for name, t in times.items()}
+    for name, t in median.items():
+      print(f'  {width}x {name:8s}: {t*1e3:8.0f} ms/step', flush=True)
+    for horizon in HORIZONS.value:
+      ratio = median[f'BMG L={horizon}'] / median[f'MG K={horizon}']
+      print(f'{width}x: BMG L={horizon} / MG K={horizon} = {ratio:.2f} '
+            f'(paper, 4x on TPU: {"~1.2" if horizon == "1" else "~0.5"})',
+            flush=True)
 
 
 def impala_vs_acme(shape):
@@ -216,9 +238,12 @@ def main(argv):
   del argv
   shape = tuple(int(x) for x in INPUT.value)
   print(f'devices: {jax.devices()}; input {shape}, batch 6 + 12, unroll 20')
-  actor_throughput()
-  impala_vs_acme(shape)
-  learner_step_times(shape)
+  if SECTIONS.value in ('all', 'actor'):
+    actor_throughput()
+  if SECTIONS.value in ('all', 'acme'):
+    impala_vs_acme(shape)
+  if SECTIONS.value in ('all', 'learner'):
+    learner_step_times(shape)
 
 
 if __name__ == '__main__':
