@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(VENV)/bin/python launchers/run_two_colors.py $(ARGS)
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q tests $(ARGS)
+	$(VENV)/bin/python -m pytest -q -n 2 tests $(ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(VENV)/bin/python $$b || exit 1; done

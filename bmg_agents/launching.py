@@ -31,6 +31,10 @@ import launchpad as lp
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 
 
+class CheckpointingConfig(distributed_layout.CheckpointingConfig):
+  """acme's `CheckpointingConfig`; unpickling it imports bmg_agents first."""
+
+
 class DistributedLayout(distributed_layout.DistributedLayout):
   """acme's `DistributedLayout`, picklable into Launchpad child processes.
 
@@ -38,7 +42,28 @@ class DistributedLayout(distributed_layout.DistributedLayout):
   `max_number_of_steps`, a steps limiter that stops the whole program once
   the actors' step count reaches the budget. On a multi-host / TPU pod this
   is the same program; the learner `pmap`s over its local devices.
+
+  Launchpad ships each node as a bound method, and cloudpickle pickles the
+  method's function by reference to the module defining it: a method
+  inherited from acme would make the child import acme before bmg_agents.
+  So every node method is (re)defined here and only delegates.
   """
+
+  def replay(self):
+    return super().replay()
+
+  def counter(self):
+    return super().counter()
+
+  def learner(self, random_key, replay, counter):
+    return super().learner(random_key, replay, counter)
+
+  def actor(self, random_key, replay, variable_source, counter, actor_id):
+    return super().actor(random_key, replay, variable_source, counter,
+                         actor_id)
+
+  def coordinator(self, counter, max_actor_steps):
+    return super().coordinator(counter, max_actor_steps)
 
 
 def launch(program: lp.Program, launch_type: str = 'local_mp',

@@ -26,7 +26,6 @@ from typing import Dict, Optional, Tuple
 from acme import environment_loop
 from acme import specs
 from acme.jax import utils as acme_utils
-from acme.jax.layouts import distributed_layout
 from acme.jax.layouts import local_layout
 from acme.utils import counting
 from acme.utils import loggers
@@ -188,39 +187,13 @@ class ActorLoggerFactory:
                        'actor')
 
 
-class STACXLayout(launching.DistributedLayout):
-  """acme's distributed layout with every node method defined here.
-
-  cloudpickle pickles a bound method by reference to the module that defines
-  its function: node methods inherited from acme would make a child process
-  import acme before `bmg_agents` (and fail on the pinned jax), so each one is
-  redefined in this module.
-  """
-
-  def replay(self):
-    return super().replay()
-
-  def counter(self):
-    return super().counter()
-
-  def learner(self, random_key, replay, counter):
-    return super().learner(random_key, replay, counter)
-
-  def actor(self, random_key, replay, variable_source, counter, actor_id):
-    return super().actor(random_key, replay, variable_source, counter,
-                         actor_id)
-
-  def coordinator(self, counter, max_actor_steps):
-    return super().coordinator(counter, max_actor_steps)
-
-
 def make_program(config: config_lib.STACXConfig, env_name: str, *,
                  num_actors: int, num_frames: int, seed: int,
                  results_dir: str, num_evaluators: int = 1) -> lp.Program:
   """The distributed agent (Alg. 4-6): replay, counter + steps limiter,
   learner, `num_actors` actors and evaluators, stopping at num_frames."""
   parse_environment_name(env_name)
-  layout = STACXLayout(
+  layout = launching.DistributedLayout(
       seed=seed,
       environment_factory=functools.partial(make_environment, env_name),
       network_factory=functools.partial(make_networks, config=config),
@@ -233,7 +206,7 @@ def make_program(config: config_lib.STACXConfig, env_name: str, *,
       prefetch_size=0,
       observers=[RawReturnObserver()],
       max_number_of_steps=-(-num_frames // frames_per_step(env_name)),
-      checkpointing_config=distributed_layout.CheckpointingConfig(
+      checkpointing_config=launching.CheckpointingConfig(
           directory=os.path.join(results_dir, 'checkpoints'),
           add_uid=False))
   return layout.build(name='stacx')

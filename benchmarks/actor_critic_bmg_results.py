@@ -1,0 +1,95 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Two-colours results at CPU scale: fixed entropy sweep vs MG vs BMG.
+
+For each setting: total reward (mean +- std over seeds) and, per reward
+cycle, the range of the entropy weight (Fig. 10) and of the policy entropy
+(Fig. 9): its value 3333 steps into the cycle minus its value at the cycle's
+end, averaged over the first and over the last cycles.
+
+  python benchmarks/actor_critic_bmg_results.py --settings=<name> \
+      --num_seeds=4 --num_steps=400000              # the README's runs
+  python benchmarks/actor_critic_bmg_results.py --num_seeds=10 \
+      --settings=fixed_0.01,fixed_0.05,fixed_0.1,mg_meta0,mg_meta0.1,bmg_L1,\
+bmg_L7 --num_steps=2000000 --flip_period=100000 \
+      --meta_learning_rate=1e-4                     # the issue's scale
+"""
+
+import os
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from bmg_agents import actor_critic_bmg as ac
+from bmg_agents import anakin
+from bmg_agents.actor_critic_bmg import fused
+from bmg_agents.utils import two_colors_results as results_lib
+
+SETTINGS = {
+    'fixed_0.01': dict(agent='fixed', entropy=0.01),
+    'fixed_0.05': dict(agent='fixed', entropy=0.05),
+    'fixed_0.1': dict(agent='fixed', entropy=0.1),
+    'mg_meta0': dict(agent='mg', meta_entropy=0.),
+    'mg_meta0.1': dict(agent='mg', meta_entropy=0.1),
+    'bmg_L1': dict(agent='bmg', L=1),
+    'bmg_L7': dict(agent='bmg', L=7),
+}
+# Defaults: a few minutes on 2 busy cores (what `make bench` runs).
+_SETTINGS = flags.DEFINE_list('settings', ['fixed_0.1', 'mg_meta0', 'bmg_L7'],
+                              f'From {list(SETTINGS)}.')
+_NUM_SEEDS = flags.DEFINE_integer('num_seeds', 4, 'Seeds per setting.')
+_NUM_STEPS = flags.DEFINE_integer('num_steps', 200_000, 'Steps per seed.')
+_FLIP = flags.DEFINE_integer('flip_period', 50_000, 'Steps per cycle.')
+_META_LR = flags.DEFINE_float('meta_learning_rate', 3e-4, 'Meta Adam lr.')
+_LOG_EVERY = flags.DEFINE_integer('log_every', 2000, 'Steps per interval.')
+_RESULTS = flags.DEFINE_string('results_dir', './results/two_colors_bench',
+                               'Where the CSV goes.')
+
+
+def main(argv):
+  del argv
+  anakin.force_host_devices(2)
+  seeds = np.arange(_NUM_SEEDS.value)
+  rows = []
+  early = max(1, min(3333, _FLIP.value // 3))
+  for name in _SETTINGS.value:
+    config = ac.ActorCriticBMGConfig(
+        K=1, meta_learning_rate=_META_LR.value, **SETTINGS[name])
+    metrics, interval = fused.run_seeds(
+        config, seeds, _NUM_STEPS.value, log_every=_LOG_EVERY.value,
+        flip_period=_FLIP.value,
+        progress=anakin.Progress(_NUM_STEPS.value, len(seeds), label=name,
+                                 every_secs=30.))
+    rows += results_lib.to_rows(name, metrics, interval, seeds)
+    totals = results_lib.total_reward(metrics, interval)
+    line = (f'{name}: total reward {totals.mean():,.1f} +- '
+            f'{totals.std():,.1f} ({len(seeds)} seeds)')
+    for key in ('entropy_weight', 'policy_entropy'):
+      ranges = results_lib.cycle_ranges(metrics[key], interval, _FLIP.value,
+                                        early).mean(0)
+      if len(ranges) >= 2:
+        half = max(1, len(ranges) // 4)
+        line += (f'; {key} range first/last {half} cycles '
+                 f'{ranges[:half].mean():+.3f}/{ranges[-half:].mean():+.3f}')
+    line += f'; mean entropy weight {metrics["entropy_weight"].mean():.3f}'
+    print(line, flush=True)
+  path = results_lib.write_csv(
+      os.path.join(_RESULTS.value, 'results.csv'), rows)
+  print(f'Wrote {path}')
+
+
+if __name__ == '__main__':
+  app.run(main)

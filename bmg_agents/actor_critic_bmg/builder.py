@@ -1,0 +1,140 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""An acme `ActorLearnerBuilder` for the two-colours actor-critic (BMG/MG)."""
+
+from typing import Callable, Iterator, List, Optional
+
+from acme import adders
+from acme import core as acme_core
+from acme import specs
+from acme.adders import reverb as reverb_adders
+from acme.agents.jax import actor_core
+from acme.agents.jax import actors
+from acme.agents.jax import builders
+from acme.jax import variable_utils
+from acme.utils import counting
+from acme.utils import loggers
+import jax
+import numpy as np
+import reverb
+
+from bmg_agents.actor_critic_bmg import config as ac_config
+from bmg_agents.actor_critic_bmg import learner as ac_learner
+from bmg_agents.actor_critic_bmg import learning
+from bmg_agents.actor_critic_bmg import networks as ac_networks
+
+REPLAY_TABLE = 'queue'
+_SAMPLE_TIMEOUT_MS = 1000
+
+
+def make_actor_core(agent: learning.AgentFunctions) -> actor_core.ActorCore:
+  """An acme ActorCore sampling a ~ pi_x(s); its state is the PRNG key."""
+
+  def select_action(params, observation, key):
+    key, act_key = jax.random.split(key)
+    return agent.select_action(params, act_key, observation), key
+
+  return actor_core.ActorCore(init=lambda key: key,
+                              select_action=select_action,
+                              get_extras=lambda key: ())
+
+
+class ActorCriticBMGBuilder(builders.ActorLearnerBuilder):
+  """Builds the on-policy agent: a Reverb queue of N + 1 step sequences.
+
+  Each sequence overlaps the next by one step (its bootstrap observation).
+  The learner applies the shared pure `update` per sequence and
+  `meta_update` every T = `config.window` updates.
+  """
+
+  def __init__(self, config: ac_config.ActorCriticBMGConfig,
+               logger_fn: Callable[[], Optional[loggers.Logger]] = (
+                   lambda: None),
+               max_queue_size: int = 4,
+               variable_update_period: int = 1):
+    """Initialises the builder.
+
+    Args:
+      config: the agent's config.
+      logger_fn: makes the learner's logger.
+      max_queue_size: rollouts the actors may run ahead of the learner.
+      variable_update_period: actor update() calls between parameter fetches
+        (1: fully on-policy when actor and learner alternate).
+    """
+    self._config = config
+    self._logger_fn = logger_fn
+    self._max_queue_size = max_queue_size
+    self._variable_update_period = variable_update_period
+
+  def make_replay_tables(self, environment_spec: specs.EnvironmentSpec
+                         ) -> List[reverb.Table]:
+    signature = reverb_adders.SequenceAdder.signature(
+        environment_spec, sequence_length=self._config.rollout_length + 1)
+    return [reverb.Table.queue(name=REPLAY_TABLE,
+                               max_size=self._max_queue_size,
+                               signature=signature)]
+
+  def make_dataset_iterator(self, replay_client: reverb.Client) -> Iterator:
+    """Batches of one rollout, in insertion order.
+
+    After `_SAMPLE_TIMEOUT_MS` without data the iterator yields None (the
+    learner then skips its step) and re-creates the dataset: a learner waiting
+    for data keeps returning to Python, so it can notice the end of a run
+    instead of blocking in Reverb forever.
+    """
+    while True:
+      dataset = reverb.TrajectoryDataset.from_table_signature(
+          server_address=replay_client.server_address, table=REPLAY_TABLE,
+          max_in_flight_samples_per_worker=1,
+          rate_limiter_timeout_ms=_SAMPLE_TIMEOUT_MS)
+      yield from dataset.batch(1, drop_remainder=True).as_numpy_iterator()
+      yield None
+
+  def make_adder(self, replay_client: reverb.Client) -> adders.Adder:
+    return reverb_adders.SequenceAdder(
+        client=replay_client, priority_fns={REPLAY_TABLE: None},
+        period=self._config.rollout_length,
+        sequence_length=self._config.rollout_length + 1,
+        pad_end_of_episode=False, break_end_of_episode=False)
+
+  def make_actor(self, random_key, policy_network, adder=None,
+                 variable_source: Optional[acme_core.VariableSource] = None
+                 ) -> acme_core.Actor:
+    agent = learning.make_agent_functions(policy_network, self._config)
+    client = variable_utils.VariableClient(
+        variable_source, key='policy',
+        update_period=self._variable_update_period)
+    return actors.GenericActor(make_actor_core(agent), random_key, client,
+                               adder, jit=True)
+
+  def make_learner(self, random_key, networks, dataset, replay_client=None,
+                   counter: Optional[counting.Counter] = None
+                   ) -> ac_learner.ActorCriticBMGLearner:
+    agent = learning.make_agent_functions(networks, self._config)
+    observation = np.zeros(self._observation_shape(networks), np.float32)
+    return ac_learner.ActorCriticBMGLearner(
+        agent, dataset, random_key, observation, counter=counter,
+        logger=self._logger_fn())
+
+  def _observation_shape(self, networks: ac_networks.ActorCriticNetworks):
+    return networks.observation_shape
+
+
+def make_networks_for_spec(spec: specs.EnvironmentSpec,
+                           config: ac_config.ActorCriticBMGConfig
+                           ) -> ac_networks.ActorCriticNetworks:
+  """The agent's networks for an environment spec (a network factory)."""
+  return ac_networks.make_networks(spec.actions.num_values, config,
+                                   spec.observations.shape)

@@ -1,0 +1,123 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The agent under Acme: learner = pure functions; one process; Launchpad."""
+
+import os
+import subprocess
+import sys
+import types
+
+import jax
+import numpy as np
+
+from bmg_agents import actor_critic_bmg as ac
+from bmg_agents.actor_critic_bmg import builder as ac_builder
+from bmg_agents.actor_critic_bmg import learner as ac_learner
+from bmg_agents.actor_critic_bmg import runners
+
+N = 4
+_TINY = dict(K=1, L=2, rollout_length=N, policy_hidden=(8,),
+             critic_hidden=(8,), meta_hidden=(4,))
+
+
+def _sample(seed):
+  """A ReplaySample-like batch of one acme Step sequence of length N + 1."""
+  rng = np.random.RandomState(seed)
+  obs = rng.randint(0, 2, size=(1, N + 1, 30)).astype(np.float32)
+  data = types.SimpleNamespace(
+      observation=obs, action=rng.randint(0, 4, size=(1, N + 1)),
+      reward=rng.randn(1, N + 1).astype(np.float32))
+  return types.SimpleNamespace(data=data)
+
+
+def test_acme_learner_applies_the_same_update_and_meta_update():
+  config = ac.ActorCriticBMGConfig(agent='bmg', **_TINY)
+  networks = ac.make_networks(4, config)
+  agent = ac.make_agent_functions(networks, config)
+  samples = [_sample(i) for i in range(2 * agent.window)]
+  key = jax.random.PRNGKey(3)
+  learner = ac_learner.ActorCriticBMGLearner(
+      agent, iter(samples), key, np.zeros(30, np.float32))
+  for _ in samples:
+    learner.step()
+
+  state = agent.init(key, np.zeros(30, np.float32))
+  update, meta_update = jax.jit(agent.update), jax.jit(agent.meta_update)
+  for i, sample in enumerate(samples):
+    rollout = jax.tree_util.tree_map(
+        lambda x: x[0], ac_learner.rollout_from_steps(sample.data))
+    state, _ = update(state, rollout)
+    if (i + 1) % agent.window == 0:
+      state, _ = meta_update(state)
+  got, want = learner.save(), state
+  assert int(got.steps) == len(samples)
+  for a, b in zip(jax.tree_util.tree_leaves(got),
+                  jax.tree_util.tree_leaves(want)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+  # The meta-parameters moved: two meta-updates happened.
+  init = agent.init(key, np.zeros(30, np.float32))
+  assert not np.allclose(
+      jax.tree_util.tree_leaves(got.meta_params)[0],
+      jax.tree_util.tree_leaves(init.meta_params)[0])
+  assert learner.get_variables(['policy'])[0] is got.params.policy
+
+
+def test_rollout_from_steps_drops_the_bootstrap_step():
+  sample = _sample(0)
+  rollout = ac_learner.rollout_from_steps(sample.data)
+  assert rollout.observations.shape == (1, N + 1, 30)
+  assert rollout.actions.shape == (1, N)
+  np.testing.assert_allclose(rollout.rewards, sample.data.reward[:, :N])
+
+
+def test_single_process_acme_run_with_reverb(tmp_path):
+  config = ac.ActorCriticBMGConfig(agent='mg', **_TINY)
+  _, state = runners.run_local(config, seed=0, num_steps=120,
+                               workdir=str(tmp_path), log_every=60)
+  # 120 steps make 30 rollouts; the learner trails the actor by a few.
+  assert 24 <= int(state.steps) <= 30
+  assert (tmp_path / 'logs' / 'learner' / 'logs.csv').exists()
+  builder = ac_builder.ActorCriticBMGBuilder(config)
+  assert builder is not None
+
+
+def _launcher(tmp_path, *flags, timeout=240):
+  """Runs the launcher in its own session (Launchpad may kill its group)."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = dict(os.environ, PYTHONPATH=root, TF_CPP_MIN_LOG_LEVEL='2')
+  return subprocess.run(
+      [sys.executable, os.path.join(root, 'launchers', 'run_two_colors.py'),
+       f'--results_dir={tmp_path}', *flags],
+      capture_output=True, text=True, timeout=timeout, env=env,
+      start_new_session=True, check=False)
+
+
+def test_launchpad_program_runs_processes_and_stops_at_budget(tmp_path):
+  result = _launcher(tmp_path, '--runner=launchpad', '--agent=bmg', '--K=1',
+                     '--L=2', '--num_steps=200', '--log_every=50')
+  assert result.returncode == 0, result.stderr[-2000:]
+  logs = tmp_path / 'launchpad' / 'bmg' / 'logs'
+  rows = (logs / 'actor_0' / 'logs.csv').read_text().split()
+  header = rows[0].split(',')
+  steps = [float(r.split(',')[header.index('actor_steps')]) for r in rows[1:]]
+  assert max(steps) >= 200
+  assert (logs / 'learner' / 'logs.csv').exists()
+
+
+def test_launcher_rejects_bad_flags_in_one_line(tmp_path):
+  result = _launcher(tmp_path, '--agent=sgd', timeout=60)
+  assert result.returncode != 0
+  assert '--agent must be a comma list' in result.stderr
+  assert 'Traceback' not in result.stderr
