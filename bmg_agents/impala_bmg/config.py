@@ -1,0 +1,179 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""STACX-BMG configuration with the defaults of Table 2 (App. C)."""
+
+import dataclasses
+from typing import Tuple
+
+META_OBJECTIVES = ('mg', 'bmg', 'none')
+MATCHINGS = ('kl', 'kl_s', 'v', 'kl_v', 'l2')
+TARGET_OPTIMIZERS = ('rmsprop', 'sgd')
+
+# 1x / 2x / 4x channel widths of App. C.4; Table 2's network is 4x.
+TORSO_WIDTHS = {
+    1: (16, 32, 32, 16),
+    2: (32, 64, 64, 32),
+    4: (64, 128, 128, 64),
+}
+
+
+@dataclasses.dataclass
+class STACXConfig:
+  """Configuration of the STACX / STACX-BMG agent (paper §5.2, App. C).
+
+  Attributes:
+    torso_channels: channels of the 4 IMPALA ResNet stages (Table 2: 4x).
+    num_residual_blocks: residual blocks per stage.
+    torso_output_size: conv-to-linear feature size.
+    head_hidden_sizes: hidden layers of every policy and value MLP head.
+    num_auxiliary_heads: STACX auxiliary tasks (main head excluded).
+    unroll_length: transitions per trajectory (sequences hold one more step).
+    online_batch_size: trajectories per update fresh from the actors' queue.
+    replay_batch_size: trajectories per update sampled uniformly from replay.
+    replay_size: capacity of the uniform replay table, in trajectories.
+    max_queue_size: capacity of the online queue, in trajectories.
+    laser_kl_threshold: replayed time steps whose KL(behaviour ‖ current
+      main policy) exceeds this are masked out of the losses (LASER).
+    learning_rate: initial RMSProp learning rate, decayed linearly to 0 over
+      `learning_rate_decay_steps` learner updates.
+    learning_rate_decay_steps: learner updates of the linear decay.
+    rmsprop_decay: RMSProp second-moment decay.
+    rmsprop_eps: RMSProp epsilon (inside the square root).
+    max_gradient_norm: global-norm clip of the agent update.
+    max_entropy_fraction: the entropy term rewards entropy only up to this
+      fraction of its maximum log|A| (Table 2, "max entropy loss value").
+    discount, lambda_, alpha, rho_bar: fixed IMPALA hyper-parameters p.
+    pg_cost, entropy_cost, td_cost: fixed loss weights of p (ε_PG, ε_EN, ε_TD).
+    meta_objective: 'mg' (STACX), 'bmg', or 'none' (IMPALA with the auxiliary
+      heads and fixed p; no meta-learning).
+    matching: BMG matching function μ: 'kl' = KL(π_target ‖ π), 'kl_s'
+      symmetric KL, 'v' value matching, 'kl_v' KL + 0.25 V, 'l2' squared
+      Euclidean distance between target and main-task parameters.
+    target_optimizer: the final bootstrap step: 'rmsprop' (the agent's
+      optimiser and state) or 'sgd' with step `sgd_target_step`.
+    sgd_target_step: SGD step size of the target; ½ makes (sgd, l2) ≡ MG.
+    bootstrap_steps: L, the target bootstrap length.
+    inner_steps: K, differentiable agent updates per meta-update.
+    meta_learning_rate, meta_b1, meta_b2, meta_eps, meta_max_gradient_norm:
+      Adam meta-optimiser (Table 2, "Meta-Optimisation").
+  """
+  # Network.
+  torso_channels: Tuple[int, ...] = TORSO_WIDTHS[4]
+  num_residual_blocks: int = 2
+  torso_output_size: int = 512
+  head_hidden_sizes: Tuple[int, ...] = (256, 256)
+  num_auxiliary_heads: int = 2
+  # Data.
+  unroll_length: int = 20
+  online_batch_size: int = 6
+  replay_batch_size: int = 12
+  replay_size: int = 10_000
+  max_queue_size: int = 1_000
+  laser_kl_threshold: float = 2.
+  # Agent optimiser (RMSProp).
+  learning_rate: float = 1e-4
+  learning_rate_decay_steps: int = 200_000_000 // (20 * 6 * 4)
+  rmsprop_decay: float = .99
+  rmsprop_eps: float = 1e-4
+  max_gradient_norm: float = .3
+  max_entropy_fraction: float = .9
+  # Fixed IMPALA hyper-parameters p (also the meta-parameters' initial values).
+  discount: float = .995
+  lambda_: float = 1.
+  alpha: float = 1.
+  rho_bar: float = 1.
+  pg_cost: float = 1.
+  entropy_cost: float = .01
+  td_cost: float = .25
+  # Meta-learning.
+  meta_objective: str = 'bmg'
+  matching: str = 'kl_v'
+  target_optimizer: str = 'rmsprop'
+  sgd_target_step: float = .5
+  bootstrap_steps: int = 1
+  inner_steps: int = 1
+  meta_learning_rate: float = 1e-3
+  meta_b1: float = .9
+  meta_b2: float = .999
+  meta_eps: float = 1e-4
+  meta_max_gradient_norm: float = .3
+
+  @property
+  def batch_size(self) -> int:
+    return self.online_batch_size + self.replay_batch_size
+
+  @property
+  def sequence_length(self) -> int:
+    return self.unroll_length + 1
+
+  @property
+  def num_extra_replay_batches(self) -> int:
+    """Replay-only batches per update: K - 1 inner plus L - 1 target steps."""
+    extra = self.inner_steps - 1
+    if self.meta_objective == 'bmg':
+      extra += self.bootstrap_steps - 1
+    return extra
+
+  def __post_init__(self):
+    self.torso_channels = tuple(self.torso_channels)
+    self.head_hidden_sizes = tuple(self.head_hidden_sizes)
+    if self.meta_objective not in META_OBJECTIVES:
+      raise ValueError(f'meta_objective must be one of {META_OBJECTIVES}, '
+                       f'got {self.meta_objective!r}.')
+    if self.matching not in MATCHINGS:
+      raise ValueError(
+          f'matching must be one of {MATCHINGS}, got {self.matching!r}.')
+    if self.target_optimizer not in TARGET_OPTIMIZERS:
+      raise ValueError(f'target_optimizer must be one of {TARGET_OPTIMIZERS}, '
+                       f'got {self.target_optimizer!r}.')
+    if not self.torso_channels or min(self.torso_channels) < 1:
+      raise ValueError('torso_channels must be non-empty positive ints, got '
+                       f'{self.torso_channels}.')
+    positive_ints = ('torso_output_size',
+                     'unroll_length', 'online_batch_size', 'replay_size',
+                     'max_queue_size', 'bootstrap_steps', 'inner_steps',
+                     'learning_rate_decay_steps')
+    for name in positive_ints:
+      if getattr(self, name) < 1:
+        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}.')
+    for name in ('num_residual_blocks', 'num_auxiliary_heads',
+                 'replay_batch_size'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
+    if self.num_extra_replay_batches and not self.replay_batch_size:
+      raise ValueError('bootstrap_steps > 1 or inner_steps > 1 draw '
+                       'replay-only batches, so replay_batch_size must be '
+                       '>= 1.')
+    if self.replay_batch_size > self.replay_size:
+      raise ValueError('replay_batch_size must be <= replay_size, got '
+                       f'{self.replay_batch_size} > {self.replay_size}.')
+    for name in ('discount', 'lambda_', 'alpha'):
+      if not 0. <= getattr(self, name) <= 1.:
+        raise ValueError(
+            f'{name} must be in [0, 1], got {getattr(self, name)}.')
+    for name in ('pg_cost', 'entropy_cost', 'td_cost'):
+      if getattr(self, name) < 0.:
+        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
+    positive_floats = ('learning_rate', 'rmsprop_eps', 'max_gradient_norm',
+                       'rho_bar', 'laser_kl_threshold', 'sgd_target_step',
+                       'meta_learning_rate', 'meta_eps',
+                       'meta_max_gradient_norm')
+    for name in positive_floats:
+      if not getattr(self, name) > 0.:
+        raise ValueError(f'{name} must be > 0, got {getattr(self, name)}.')
+    for name in ('rmsprop_decay', 'meta_b1', 'meta_b2', 'max_entropy_fraction'):
+      if not 0. < getattr(self, name) <= 1.:
+        raise ValueError(
+            f'{name} must be in (0, 1], got {getattr(self, name)}.')

@@ -1,0 +1,346 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""STACX / STACX-BMG update (App. C, Alg. 6) and its data-parallel learner."""
+
+import time
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional
+from typing import Sequence, Tuple
+
+import acme
+from acme.jax import utils as acme_utils
+from acme.utils import counting
+from acme.utils import loggers
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from bmg_agents.core import bootstrap as bootstrap_lib
+from bmg_agents.core import diagnostics
+from bmg_agents.core import matching as matching_lib
+from bmg_agents.core import updates as updates_lib
+from bmg_agents.impala_bmg import config as config_lib
+from bmg_agents.impala_bmg import losses
+from bmg_agents.impala_bmg import networks as networks_lib
+
+PMAP_AXIS_NAME = 'data'
+_HYPER_NAMES = losses.Hypers._fields
+
+
+class TrainingState(NamedTuple):
+  """Learner state: agent (u, h_u), meta (w, h_w), and diagnostics state."""
+  params: networks_lib.Params
+  opt_state: optax.OptState
+  meta_params: losses.Hypers
+  meta_opt_state: optax.OptState
+  prev_meta_grad: losses.Hypers
+  steps: jnp.ndarray
+
+
+class LearnerBatch(NamedTuple):
+  """One update's data.
+
+  Attributes:
+    trajectories: τ, [B = online + replay, T + 1, ...]: the agent update, the
+      meta-objective, the target's final step and the matching all use it.
+    replay: [E, B_replay, T + 1, ...] replay-only batches, one per extra
+      step: the first K - 1 for the inner loop, the next L - 1 for the target
+      bootstrap (App. C, C.3); None when E = 0.
+  """
+  trajectories: losses.Trajectories
+  replay: Optional[losses.Trajectories]
+
+
+def fixed_hypers(config: config_lib.STACXConfig) -> losses.Hypers:
+  """The IMPALA hyper-parameters p of Table 2 ("Meta-Optimisation")."""
+  return losses.Hypers(
+      discount=config.discount, lambda_=config.lambda_, alpha=config.alpha,
+      pg_cost=config.pg_cost, entropy_cost=config.entropy_cost,
+      td_cost=config.td_cost)
+
+
+def make_optimizer(config: config_lib.STACXConfig
+                   ) -> optax.GradientTransformation:
+  """RMSProp of Table 2: clip .3, decay .99, eps 1e-4 in the sqrt, lr linear
+  decay from 1e-4 to 0; written as an optax chain so it is differentiable."""
+  schedule = optax.linear_schedule(
+      config.learning_rate, 0., config.learning_rate_decay_steps)
+  return optax.chain(
+      optax.clip_by_global_norm(config.max_gradient_norm),
+      optax.scale_by_rms(decay=config.rmsprop_decay, eps=config.rmsprop_eps,
+                         eps_in_sqrt=True),
+      optax.scale_by_schedule(lambda count: -schedule(count)))
+
+
+def make_meta_optimizer(config: config_lib.STACXConfig
+                        ) -> optax.GradientTransformation:
+  """Adam of Table 2 ("Meta-Optimisation") with global-norm clipping."""
+  return optax.chain(
+      optax.clip_by_global_norm(config.meta_max_gradient_norm),
+      optax.adam(config.meta_learning_rate, b1=config.meta_b1,
+                 b2=config.meta_b2, eps=config.meta_eps))
+
+
+def make_initial_state(key, networks: networks_lib.STACXNetworks,
+                       config: config_lib.STACXConfig) -> TrainingState:
+  """Random agent parameters; meta-parameters squashing to p on every head."""
+  params = networks.init(key)
+  meta_params = losses.init_meta_params(fixed_hypers(config),
+                                        networks.num_heads)
+  return TrainingState(
+      params=params,
+      opt_state=make_optimizer(config).init(params),
+      meta_params=meta_params,
+      meta_opt_state=make_meta_optimizer(config).init(meta_params),
+      prev_meta_grad=jax.tree_util.tree_map(jnp.zeros_like, meta_params),
+      steps=jnp.zeros((), jnp.int32))
+
+
+class LearnerFns(NamedTuple):
+  """Pure learner functions (see `make_learner_fns`).
+
+  Attributes:
+    update: (state, batch) -> (state, metrics), one learner step.
+    meta_gradient: (state, batch) -> (g_w, (u(K), h(K), metrics)), the
+      meta-gradient before averaging over devices and the meta-optimiser.
+    agent_update: the update rule φ(u, h, w, τ) -> (u', h', metrics).
+  """
+  update: Callable[[TrainingState, LearnerBatch],
+                   Tuple[TrainingState, Dict[str, Any]]]
+  meta_gradient: Callable[[TrainingState, LearnerBatch], Any]
+  agent_update: updates_lib.UpdateFn
+
+
+def make_update_fn(networks, config, axis_name=None):
+  """`make_learner_fns(...).update`."""
+  return make_learner_fns(networks, config, axis_name).update
+
+
+def make_learner_fns(networks: networks_lib.STACXNetworks,
+                   config: config_lib.STACXConfig,
+                   axis_name: Optional[str] = None) -> LearnerFns:
+  """Builds the pure learner update (Alg. 6 with the STACX agent, App. C).
+
+  One call: K agent updates u -> u(K)(w) under the meta-learned losses
+  Σ_i f(u_i; w_i) (RMSProp), the first K - 1 on replay-only batches and the
+  last on τ; then the meta-gradient g_w and an Adam step on w:
+    * 'mg' (STACX): g_w = ∇_w f_τ(u_0(K)(w); p).
+    * 'bmg': g_w = ∇_w μ_τ(ũ_0, u_0(K)(w)), ũ = L - 1 further steps under the
+      meta-learned rule, each on its own replay-only batch, then one step on
+      f_τ(·; p) with RMSProp (continuing the agent's state) or SGD.
+    * 'none': IMPALA with the auxiliary heads, all under p; w is not used.
+  The agent continues from u(K) (Alg. 6); for K = 1 this is the STACX update
+  on τ with the current w, simultaneous with the meta-update.
+
+  Args:
+    networks: the STACX networks.
+    config: the agent's configuration.
+    axis_name: the pmap axis to average gradients over, or None.
+
+  Returns:
+    `LearnerFns`; update's metrics are identical on all devices.
+  """
+  p = fixed_hypers(config)
+  optimizer = make_optimizer(config)
+  meta_optimizer = make_meta_optimizer(config)
+  heads_loss, main_loss = losses.make_stacx_loss(
+      networks.apply, rho_bar=config.rho_bar,
+      max_entropy_fraction=config.max_entropy_fraction,
+      laser_kl_threshold=config.laser_kl_threshold)
+  matching_fn = matching_lib.make_matching_fn(config.matching)
+  num_heads = networks.num_heads
+  k = config.inner_steps
+  meta_learning = config.meta_objective != 'none'
+
+  def pmean(tree):
+    if axis_name is None:
+      return tree
+    return jax.lax.pmean(tree, axis_name)
+
+  def hypers_fn(meta_params):
+    if meta_learning:
+      return losses.squash(meta_params, p)
+    return jax.tree_util.tree_map(
+        lambda x: jnp.full((num_heads,), x, jnp.float32), p)
+
+  def agent_update(params, opt_state, meta_params, data):
+    """φ(u, h, w; τ): RMSProp step on Σ_i f_τ(u_i; w_i); a core UpdateFn."""
+    grads, metrics = jax.grad(heads_loss, has_aux=True)(
+        params, hypers_fn(meta_params), data)
+    grads = pmean(grads)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    metrics['grad_norm'] = optax.global_norm(grads)
+    return optax.apply_updates(params, updates), opt_state, metrics
+
+  def final_step(params, opt_state, data):
+    """The target's last step, on the IMPALA objective f_τ(·; p)."""
+    grads, _ = jax.grad(main_loss, has_aux=True)(params, p, data)
+    grads = pmean(grads)
+    if config.target_optimizer == 'sgd':
+      return jax.tree_util.tree_map(
+          lambda x, g: x - config.sgd_target_step * g, params, grads)
+    updates, _ = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates)
+
+  def inner_loop(meta_params, params, opt_state, batch):
+    """u(K)(w): K - 1 steps on replay-only batches, then one on τ."""
+    if k > 1:
+      inner = jax.tree_util.tree_map(lambda x: x[:k - 1], batch.replay)
+      params, opt_state, _ = updates_lib.unroll(
+          agent_update, meta_params, params, opt_state, inner)
+    return agent_update(params, opt_state, meta_params, batch.trajectories)
+
+  def outputs(params, data):
+    logits, values = networks.apply(params, data.observation)
+    return matching_lib.Outputs(
+        logits=logits[:, :, networks_lib.MAIN_HEAD],
+        values=values[:, :, networks_lib.MAIN_HEAD],
+        params=networks_lib.main_task_params(params))
+
+  def meta_loss(meta_params, params, opt_state, batch):
+    params_k, opt_state_k, metrics = inner_loop(
+        meta_params, params, opt_state, batch)
+    tau = batch.trajectories
+    if config.meta_objective == 'mg':
+      loss, _ = main_loss(params_k, p, tau)
+    else:
+      target_batches = None
+      if config.bootstrap_steps > 1:
+        target_batches = jax.tree_util.tree_map(
+            lambda x: x[k - 1:], batch.replay)
+      target = bootstrap_lib.bootstrap(
+          params_k, opt_state_k, meta_params,
+          bootstrap_lib.TargetData(target_batches, tau),
+          update_fn=agent_update, final_step=final_step)
+      loss = matching_fn(outputs(target, tau), outputs(params_k, tau))
+    aux = jax.lax.stop_gradient((params_k, opt_state_k, metrics))
+    return loss, aux
+
+  def meta_gradient(state: TrainingState, batch: LearnerBatch):
+    return jax.grad(meta_loss, has_aux=True)(
+        state.meta_params, state.params, state.opt_state, batch)
+
+  def update(state: TrainingState, batch: LearnerBatch):
+    if meta_learning:
+      meta_grad, (params, opt_state, metrics) = meta_gradient(state, batch)
+      meta_grad = pmean(meta_grad)
+      meta_updates, meta_opt_state = meta_optimizer.update(
+          meta_grad, state.meta_opt_state, state.meta_params)
+      meta_params = optax.apply_updates(state.meta_params, meta_updates)
+      metrics['meta_grad_norm'] = optax.global_norm(meta_grad)
+      metrics['meta_grad_cosine'] = diagnostics.cosine_similarity(
+          meta_grad, state.prev_meta_grad)
+    else:
+      params, opt_state, metrics = inner_loop(
+          state.meta_params, state.params, state.opt_state, batch)
+      meta_params, meta_opt_state = state.meta_params, state.meta_opt_state
+      meta_grad = state.prev_meta_grad
+    metrics = pmean(metrics)
+    for name, values in zip(_HYPER_NAMES, hypers_fn(meta_params)):
+      for i in range(num_heads):
+        metrics[f'{name.rstrip("_")}_{i}'] = values[i]
+    new_state = TrainingState(
+        params=params, opt_state=opt_state, meta_params=meta_params,
+        meta_opt_state=meta_opt_state, prev_meta_grad=meta_grad,
+        steps=state.steps + 1)
+    return new_state, metrics
+
+  return LearnerFns(update, meta_gradient, agent_update)
+
+
+def shard(batch: LearnerBatch, num_devices: int) -> LearnerBatch:
+  """Splits the batch axes into [num_devices, B / num_devices] (pmap input)."""
+  def split(x, axis):
+    if x.shape[axis] % num_devices:
+      raise ValueError(f'batch axis of size {x.shape[axis]} is not divisible '
+                       f'by the {num_devices} learner devices.')
+    x = np.asarray(x)
+    shape = x.shape[:axis] + (num_devices, -1) + x.shape[axis + 1:]
+    return np.moveaxis(x.reshape(shape), axis, 0)
+  replay = None
+  if batch.replay is not None:
+    replay = jax.tree_util.tree_map(lambda x: split(x, 1), batch.replay)
+  return LearnerBatch(
+      jax.tree_util.tree_map(lambda x: split(x, 0), batch.trajectories),
+      replay)
+
+
+def _first(tree):
+  # acme.jax.utils.get_from_first_device needs jax.pxla, gone in jax 0.6.
+  return jax.tree_util.tree_map(lambda x: x[0], tree)
+
+
+class STACXLearner(acme.Learner):
+  """Data-parallel STACX / STACX-BMG learner (pmap over local devices).
+
+  Every device holds a replica of the state and a slice of each batch;
+  gradients and meta-gradients are averaged over devices (`update_fns`
+  builds them with the pmap axis name), so one step on D devices equals one
+  step on the whole batch on one device.
+  """
+
+  def __init__(self,
+               make_fns: Callable[[Optional[str]], LearnerFns],
+               initial_state: TrainingState,
+               iterator: Iterator[LearnerBatch],
+               counter: Optional[counting.Counter] = None,
+               logger: Optional[loggers.Logger] = None,
+               devices: Optional[Sequence[jax.Device]] = None):
+    """Creates the learner.
+
+    Args:
+      make_fns: axis name -> `LearnerFns`, e.g. a partial of
+        `make_learner_fns`.
+      initial_state: the unreplicated `TrainingState`.
+      iterator: yields `LearnerBatch`es of numpy arrays.
+      counter: counts learner steps.
+      logger: receives the metrics of every step.
+      devices: devices to replicate over (default: all local devices).
+    """
+    self._devices = list(devices or jax.local_devices())
+    self._iterator = iterator
+    self._update = jax.pmap(make_fns(PMAP_AXIS_NAME).update,
+                            axis_name=PMAP_AXIS_NAME, devices=self._devices)
+    self._state = acme_utils.replicate_in_all_devices(
+        initial_state, self._devices)
+    self._counter = counter or counting.Counter()
+    self._logger = logger or loggers.make_default_logger(
+        'learner', time_delta=10.)
+
+  def step(self):
+    """One learner update; logs metrics, meta-parameters and diagnostics."""
+    batch = shard(next(self._iterator), len(self._devices))
+    start = time.time()
+    self._state, metrics = self._update(self._state, batch)
+    metrics = jax.device_get(_first(metrics))
+    counts = self._counter.increment(steps=1,
+                                     time_elapsed=time.time() - start)
+    self._logger.write({**{k: float(v) for k, v in metrics.items()},
+                        **counts})
+
+  def get_variables(self, names: Sequence[str]) -> List[Any]:
+    del names  # Only the agent's parameters are served.
+    return [_first(self._state.params)]
+
+  def save(self) -> TrainingState:
+    return jax.device_get(_first(self._state))
+
+  def restore(self, state: TrainingState):
+    self._state = acme_utils.replicate_in_all_devices(state, self._devices)
+
+  @property
+  def state(self) -> TrainingState:
+    """The first replica's state."""
+    return self.save()
