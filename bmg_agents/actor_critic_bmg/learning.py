@@ -172,15 +172,12 @@ def make_agent_functions(
     params, opt_state, metrics = update_fn(
         state.params, state.opt_state, state.meta_params, batch)
     win = state.window
-    if agent != 'fixed':
-      i = state.steps % window
-      first = lambda new, old: jnp.where(i == 0, new, old)
-      put = lambda buf, x: jax.lax.dynamic_update_index_in_dim(buf, x, i, 0)
-      win = Window(
-          params=jax.tree_util.tree_map(first, state.params, win.params),
-          opt_state=jax.tree_util.tree_map(first, state.opt_state,
-                                           win.opt_state),
-          batches=jax.tree_util.tree_map(put, win.batches, batch))
+    if agent != 'fixed':  # Write slot steps % T with a select (no scatter).
+      slot = jnp.arange(window) == state.steps % window
+      put = lambda buf, x: jnp.where(
+          slot.reshape((-1,) + (1,) * x.ndim), x[None], buf)
+      win = win._replace(batches=jax.tree_util.tree_map(put, win.batches,
+                                                        batch))
     new_state = state._replace(params=params, opt_state=opt_state,
                                reward_history=history, window=win,
                                steps=state.steps + 1)
@@ -244,8 +241,13 @@ def make_agent_functions(
         grads, state.meta_opt_state, state.meta_params)
     meta_params = optax.apply_updates(state.meta_params, updates)
     metrics = dict(meta_loss=loss, meta_grad_norm=optax.global_norm(grads))
+    # The next window starts from here (the contract: one meta-update after
+    # every `window` updates), so `update` never copies parameters.
+    next_window = state.window._replace(params=state.params,
+                                        opt_state=state.opt_state)
     return state._replace(meta_params=meta_params,
-                          meta_opt_state=meta_opt_state), metrics
+                          meta_opt_state=meta_opt_state,
+                          window=next_window), metrics
 
   def select_action(policy_params, key, observation):
     logits = networks.policy_apply(policy_params, observation)
