@@ -32,6 +32,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from bmg_agents import anakin
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
 from bmg_agents.utils import two_colors_results
@@ -76,6 +77,7 @@ def _summary(name, metrics, chunk, flip_period, elapsed):
 
 def main(argv):
   del argv
+  anakin.force_host_devices(2)  # Seeds split over both cores.
   os.makedirs(RESULTS_DIR.value, exist_ok=True)
   seeds, chunk, flip = NUM_SEEDS.value, CHUNK.value, FLIP_PERIOD.value
   num_steps = flip * NUM_FLIPS.value

@@ -16,9 +16,12 @@
 
 Same agent (paper Table 1 networks by default), same seeds, same steps,
 measured side by side in one run: the fused runner (anakin: scan over
-`chunk` steps per compiled call, vmap over seeds) against a Python loop that
-calls the same vmapped step, jitted, once per environment step. Compilation
-is excluded from both (one warm-up call each).
+`chunk` steps per compiled call, vmap over seeds, seeds split over the two
+host devices) against `fused.run_python_loop`, which calls the same vmapped
+step, jitted, once per environment step. Compilation is excluded from both:
+the fused rate is timed between chunk callbacks after the first chunk, the
+loop's as the difference between a run of 1 + N steps and a run of 1 step
+(each `run_python_loop` call compiles its step afresh).
 
   PYTHONPATH=. .venv/bin/python benchmarks/q_lambda_throughput.py
 """
@@ -29,6 +32,7 @@ from absl import app
 from absl import flags
 import jax
 
+from bmg_agents import anakin
 from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
@@ -39,10 +43,12 @@ NUM_SEEDS = flags.DEFINE_integer('num_seeds', 50, 'Seeds (vmapped).')
 NUM_STEPS = flags.DEFINE_integer('num_steps', 400, 'Timed steps per seed.')
 HIDDEN = flags.DEFINE_list('hidden_sizes', ['256', '256'], 'Q-network MLP.')
 AGENT = flags.DEFINE_enum('agent', 'bmg', config_lib.AGENTS, 'Agent.')
+CHUNKS = flags.DEFINE_integer('chunks', 3, 'Timed fused chunks of num_steps.')
 
 
 def main(argv):
   del argv
+  anakin.force_host_devices(2)
   config = config_lib.QLambdaConfig(
       agent=AGENT.value, hidden_sizes=tuple(int(h) for h in HIDDEN.value))
   nets = networks_lib.make_networks(two_colors.NUM_ACTIONS,
@@ -53,26 +59,25 @@ def main(argv):
   seeds, steps = NUM_SEEDS.value, NUM_STEPS.value
 
   def states():  # Fresh each time: the fused runner donates its input.
-    return fused.init_states(agent, jax.random.PRNGKey(0), seeds,
-                             config.reward_history)
+    return fused.init_states(agent, jax.random.PRNGKey(0), seeds, config.reward_history)
 
-  # Warm up (compile) both, then time them back to back from the same start.
-  fused.run_fused(step_fn, states(), steps, steps)
-  fused.run_python_loop(step_fn, states(), 2)
-  start_states = states()
-  start = time.time()
-  jax.block_until_ready(fused.run_fused(step_fn, start_states, steps, steps))
-  t_fused = time.time() - start
-  start_states = states()
-  start = time.time()
-  jax.block_until_ready(fused.run_python_loop(step_fn, start_states, steps))
-  t_loop = time.time() - start
-  rate_fused = seeds * steps / t_fused
+  times = []
+  fused.run_fused(step_fn, states(), (CHUNKS.value + 1) * steps, steps,
+                  callback=lambda *_: times.append(time.time()))
+  rate_fused = seeds * CHUNKS.value * steps / (times[-1] - times[0])
+
+  def loop_seconds(num_steps):
+    start = time.time()
+    fused.run_python_loop(step_fn, states(), num_steps)  # Blocks on output.
+    return time.time() - start
+
+  t_loop = loop_seconds(1 + steps) - loop_seconds(1)
   rate_loop = seeds * steps / t_loop
   print(f'{AGENT.value}, Q-network {config.hidden_sizes}, {seeds} seeds, '
-        f'{steps} steps, {jax.device_count()} device(s)')
-  print(f'fused runner     {rate_fused:10,.0f} env steps/s ({t_fused:.1f}s)')
-  print(f'per-step loop    {rate_loop:10,.0f} env steps/s ({t_loop:.1f}s)')
+        f'{jax.local_device_count()} device(s); load average '
+        f'{open("/proc/loadavg").read().split()[:3]}')
+  print(f'fused runner     {rate_fused:10,.0f} env steps/s')
+  print(f'per-step loop    {rate_loop:10,.0f} env steps/s')
   print(f'ratio fused / loop: {rate_fused / rate_loop:.2f}x')
 
 

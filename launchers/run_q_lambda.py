@@ -27,6 +27,7 @@ from absl import flags
 # Defines --lp_launch_type ('local_mp' or 'local_mt' here).
 import launchpad as lp  # pylint: disable=unused-import
 
+from bmg_agents import anakin
 from bmg_agents import launching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
@@ -85,6 +86,7 @@ def main(argv):
   config = build_config()
   os.makedirs(RESULTS_DIR.value, exist_ok=True)
   if RUNNER.value == 'fused':
+    anakin.force_host_devices(2)  # Seeds split over both cores.
     if NUM_STEPS.value % CHUNK.value:
       raise app.UsageError(f'num_steps ({NUM_STEPS.value}) must be a '
                            f'multiple of chunk_size ({CHUNK.value}).')
