@@ -61,6 +61,10 @@ MAX_GRAD_NORM = flags.DEFINE_float(
     'max_gradient_norm', .3, 'Agent gradient clip (the paper uses .2 at L=4).')
 NUM_EVALUATORS = flags.DEFINE_integer('num_evaluators', 1, 'Evaluators.',
                                       lower_bound=0)
+META_GRAD_VARIANCE_EVERY = flags.DEFINE_integer(
+    'meta_grad_variance_every', 0, 'Every N learner steps, log the per-batch '
+    'meta-gradient variance and norm-to-variance ratio (Table 3; costs ~B '
+    'meta-gradients); 0: never.', lower_bound=0)
 
 
 def build_config() -> config_lib.STACXConfig:
@@ -84,7 +88,8 @@ def build_config() -> config_lib.STACXConfig:
       matching=MATCHING.value,
       target_optimizer=TARGET_OPTIMIZER.value,
       bootstrap_steps=L.value,
-      inner_steps=K.value)
+      inner_steps=K.value,
+      meta_grad_variance_every=META_GRAD_VARIANCE_EVERY.value)
 
 
 def plot(results_dir: str) -> None:

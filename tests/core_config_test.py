@@ -14,6 +14,7 @@
 
 """Tests of config validation and the meta-gradient diagnostics."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -64,6 +65,10 @@ def test_cosine_similarity():
   np.testing.assert_allclose(diagnostics.cosine_similarity(a, neg), -1.)
   zero = {'x': jnp.zeros(2), 'y': jnp.zeros(1)}
   assert diagnostics.cosine_similarity(a, zero) == 0.
+  # Meta-gradients of ~1e-7 (STACX at learning rate 1e-4): no floor.
+  tiny = jax.tree_util.tree_map(lambda x: x * 1e-8, b)
+  np.testing.assert_allclose(diagnostics.cosine_similarity(a, tiny),
+                             1 / np.sqrt(2), rtol=1e-6)
 
 
 def test_batch_statistics_on_known_samples():
@@ -74,3 +79,8 @@ def test_batch_statistics_on_known_samples():
   # Mean gradient (2, 2, 1): squared norm 9; ratio 9 / 4.
   np.testing.assert_allclose(stats['norm'], 3., rtol=1e-6)
   np.testing.assert_allclose(stats['norm_to_variance'], 9 / 4, rtol=1e-6)
+  tiny = diagnostics.batch_statistics(
+      jax.tree_util.tree_map(lambda x: x * 1e-8, grads))
+  np.testing.assert_allclose(tiny['norm_to_variance'], 9 / 4, rtol=1e-5)
+  same = diagnostics.batch_statistics({'x': jnp.ones((3, 2))})
+  assert same['variance'] == 0 and same['norm_to_variance'] == np.inf

@@ -15,6 +15,8 @@
 """Tests of the STACX builder's data path and its single-process run."""
 
 from acme import specs
+from acme.tf import savers
+import jax
 import numpy as np
 import reverb
 
@@ -72,8 +74,14 @@ def test_replay_blocks_are_separate_samples_and_layout_is_acme():
   server.stop()
 
 
-def test_single_process_run_learns_from_queue_and_replay(tmp_path):
+def test_single_process_run_learns_from_queue_and_replay(tmp_path,
+                                                        monkeypatch):
   config = _tiny_config(meta_objective='none')
+  learners = []
+  make_learner = builder_lib.STACXBuilder.make_learner
+  monkeypatch.setattr(
+      builder_lib.STACXBuilder, 'make_learner',
+      lambda *a, **k: learners.append(make_learner(*a, **k)) or learners[-1])
   counts = experiment.run_single_process(
       config, 'minatar:breakout', num_frames=120, seed=0,
       results_dir=str(tmp_path), log_every=0.)
@@ -85,3 +93,16 @@ def test_single_process_run_learns_from_queue_and_replay(tmp_path):
   full_batches = (counts['actor_steps'] + counts['actor_episodes']) // 6
   assert full_batches - 3 <= counts['learner_steps'] <= full_batches, counts
   assert (tmp_path / 'logs' / 'learner' / 'logs.csv').exists()
+  # The final state is checkpointed; a fresh learner restores it exactly.
+  (learner,) = learners
+  environment = experiment.make_environment('minatar:breakout', 1)
+  fresh = builder_lib.STACXBuilder(config).make_learner(
+      jax.random.PRNGKey(1),
+      experiment.make_networks(specs.make_environment_spec(environment),
+                               config), iter(()))
+  assert int(fresh.state.steps) == 0
+  savers.Checkpointer({'learner': fresh}, directory=str(tmp_path),
+                      subdirectory='learner', add_uid=False)
+  assert int(fresh.state.steps) == counts['learner_steps'] > 0
+  jax.tree_util.tree_map(np.testing.assert_array_equal, fresh.state,
+                         learner.state)

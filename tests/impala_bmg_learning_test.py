@@ -21,6 +21,7 @@ import textwrap
 
 import jax
 import numpy as np
+import pytest
 
 from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import learning
@@ -129,12 +130,17 @@ _PMAP_SCRIPT = textwrap.dedent("""
     assert jax.local_device_count() == 2, jax.devices()
     rng = np.random.RandomState(3)
     config = t.tiny_config(meta_objective='bmg', matching='kl_v',
-                           bootstrap_steps=2)
+                           bootstrap_steps=2, meta_grad_variance_every=1)
     networks, state = t.setup(config)
     batches = [t.learner_batch(rng, config) for _ in range(2)]
     single = jax.jit(learning.make_update_fn(networks, config))
     make = lambda axis: learning.make_learner_fns(networks, config, axis)
-    learner = learning.STACXLearner(make, state, iter(batches))
+    logged = []
+    class Logger:
+      def write(self, data):
+        logged.append(data)
+    learner = learning.STACXLearner(make, state, iter(batches),
+                                    logger=Logger())
     # The meta-gradient itself (Adam would hide a wrong scale).
     fns = make(learning.PMAP_AXIS_NAME)
     pmapped = jax.pmap(
@@ -148,8 +154,13 @@ _PMAP_SCRIPT = textwrap.dedent("""
       np.testing.assert_allclose(b[0], b[1])
     s = state
     for b in batches:
-      s, _ = single(s, b)
+      s, metrics = single(s, b)
       learner.step()
+      # Per-trajectory meta-gradients gathered from both devices.
+      for name in ('meta_grad_variance', 'meta_grad_norm_to_variance'):
+        assert metrics[name] > 0, metrics
+        np.testing.assert_allclose(logged[-1][name], metrics[name],
+                                   rtol=2e-3)
     p = learner.state
     for a, b in zip(jax.tree_util.tree_leaves((s.params, s.meta_params)),
                     jax.tree_util.tree_leaves((p.params, p.meta_params))):
@@ -172,3 +183,50 @@ def test_pmap_learner_on_two_devices_equals_single_device():
       [sys.executable, '-c', _PMAP_SCRIPT.format(tests=tests_dir)],
       env=env, capture_output=True, text=True, timeout=600, check=False)
   assert 'PMAP_OK' in result.stdout, result.stderr[-3000:]
+
+
+def _flat(tree):
+  return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(tree)])
+
+
+def test_meta_gradient_variance_of_single_trajectories():
+  """Table 3: variance across τ's trajectories' own meta-gradients."""
+  rng = np.random.RandomState(4)
+  config = tiny_config(meta_objective='bmg', matching='kl_v',
+                       bootstrap_steps=2, meta_grad_variance_every=2)
+  networks, state = setup(config)
+  batch = learner_batch(rng, config)
+  fns = learning.make_learner_fns(networks, config)
+  meta_gradient = jax.jit(fns.meta_gradient)
+  grads = np.stack([_flat(meta_gradient(state, learning.LearnerBatch(
+      jax.tree_util.tree_map(lambda x: x[i:i + 1], batch.trajectories),
+      batch.replay))[0]) for i in range(config.batch_size)])
+  variance = np.var(grads, axis=0, ddof=1)
+  assert variance.mean() > 0
+  update = jax.jit(fns.update)
+  state, metrics = update(state, batch)
+  np.testing.assert_allclose(metrics['meta_grad_variance'], variance.mean(),
+                             rtol=1e-4)
+  np.testing.assert_allclose(
+      metrics['meta_grad_norm_to_variance'],
+      np.sum(np.square(grads.mean(0))) / variance.sum(), rtol=1e-4)
+  _, metrics = update(state, batch)  # Step 1 of every 2: not measured.
+  assert np.isnan(metrics['meta_grad_variance'])
+  # Off (the default): no metric and no branch in the update.
+  off = learning.make_learner_fns(networks, tiny_config(
+      meta_objective='bmg', matching='kl_v', bootstrap_steps=2)).update
+  jaxpr = str(jax.make_jaxpr(off)(state, batch))
+  assert 'cond[' not in jaxpr and 'cond[' in str(
+      jax.make_jaxpr(fns.update)(state, batch))
+  assert 'meta_grad_variance' not in jax.eval_shape(off, state, batch)[1]
+
+
+def test_meta_gradient_variance_config_is_validated():
+  for bad in (-1, 1.5, True):
+    with pytest.raises(ValueError, match='meta_grad_variance_every'):
+      tiny_config(meta_grad_variance_every=bad)
+  with pytest.raises(ValueError, match='meta_grad_variance_every'):
+    tiny_config(meta_objective='none', meta_grad_variance_every=1)
+  with pytest.raises(ValueError, match='meta_grad_variance_every'):
+    tiny_config(online_batch_size=1, replay_batch_size=0,
+                meta_grad_variance_every=1)

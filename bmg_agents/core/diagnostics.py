@@ -29,7 +29,12 @@ from typing import Any, Dict
 import jax
 import jax.numpy as jnp
 
-_EPS = 1e-12
+
+
+def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
+  """x / y where y > 0, else 0 (no floor: meta-gradients can be ~1e-7)."""
+  positive = y > 0
+  return jnp.where(positive, x / jnp.where(positive, y, 1.), 0.)
 
 
 def flatten(tree: Any) -> jax.Array:
@@ -41,8 +46,9 @@ def flatten(tree: Any) -> jax.Array:
 def cosine_similarity(a: Any, b: Any) -> jax.Array:
   """cos(a, b) between two pytrees of the same structure; 0 if either is 0."""
   a, b = flatten(a), flatten(b)
-  norms = jnp.linalg.norm(a) * jnp.linalg.norm(b)
-  return jnp.where(norms > _EPS, jnp.dot(a, b) / jnp.maximum(norms, _EPS), 0.)
+  # Normalise each first: the product of two small norms can underflow.
+  return jnp.dot(_safe_divide(a, jnp.linalg.norm(a)),
+                 _safe_divide(b, jnp.linalg.norm(b)))
 
 
 def batch_statistics(per_sample_grads: Any) -> Dict[str, jax.Array]:
@@ -55,7 +61,8 @@ def batch_statistics(per_sample_grads: Any) -> Dict[str, jax.Array]:
   Returns:
     'variance': mean over coordinates of the unbiased variance across
       samples; 'norm': ‖ḡ‖ of the mean gradient; 'norm_to_variance':
-      ‖ḡ‖² / total variance.
+      ‖ḡ‖² / total variance (inf if only the variance is 0, 0 if both
+      are). Both are scale-invariant: no epsilon floor.
   """
   leaves = jax.tree_util.tree_leaves(per_sample_grads)
   g = jnp.concatenate([x.reshape(x.shape[0], -1) for x in leaves], axis=1)
@@ -66,5 +73,7 @@ def batch_statistics(per_sample_grads: Any) -> Dict[str, jax.Array]:
   return {
       'variance': jnp.mean(var),
       'norm': jnp.sqrt(sq_norm),
-      'norm_to_variance': sq_norm / jnp.maximum(total_var, _EPS),
+      'norm_to_variance': jnp.where(
+          total_var > 0, _safe_divide(sq_norm, total_var),
+          jnp.where(sq_norm > 0, jnp.inf, 0.)),
   }

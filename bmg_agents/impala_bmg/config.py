@@ -17,6 +17,8 @@
 import dataclasses
 from typing import Tuple
 
+from bmg_agents.core import config as core_config
+
 META_OBJECTIVES = ('mg', 'bmg', 'none')
 MATCHINGS = ('kl', 'kl_s', 'v', 'kl_v', 'l2')
 TARGET_OPTIMIZERS = ('rmsprop', 'sgd')
@@ -68,6 +70,10 @@ class STACXConfig:
     inner_steps: K, differentiable agent updates per meta-update.
     meta_learning_rate, meta_b1, meta_b2, meta_eps, meta_max_gradient_norm:
       Adam meta-optimiser (Table 2, "Meta-Optimisation").
+    meta_grad_variance_every: every this many learner steps, also compute
+      the meta-gradient of each trajectory of τ on its own and log their
+      per-batch variance and norm-to-variance ratio (Table 3); 0 = never
+      (no extra cost). Costs about B extra meta-gradients on those steps.
   """
   # Network.
   torso_channels: Tuple[int, ...] = TORSO_WIDTHS[4]
@@ -109,6 +115,8 @@ class STACXConfig:
   meta_b2: float = .999
   meta_eps: float = 1e-4
   meta_max_gradient_norm: float = .3
+  # Diagnostics.
+  meta_grad_variance_every: int = 0
 
   @property
   def batch_size(self) -> int:
@@ -177,3 +185,13 @@ class STACXConfig:
       if not 0. < getattr(self, name) <= 1.:
         raise ValueError(
             f'{name} must be in (0, 1], got {getattr(self, name)}.')
+    core_config.check_int('meta_grad_variance_every',
+                          self.meta_grad_variance_every, 0)
+    if self.meta_grad_variance_every:
+      if self.meta_objective == 'none':
+        raise ValueError("meta_grad_variance_every needs a meta-gradient: "
+                         "use meta_objective 'mg' or 'bmg', or set it to 0.")
+      if self.batch_size < 2:
+        raise ValueError('meta_grad_variance_every needs >= 2 trajectories '
+                         'per update (online_batch_size + replay_batch_size) '
+                         f'to estimate a variance, got {self.batch_size}.')

@@ -109,6 +109,11 @@ def run_single_process(config: config_lib.STACXConfig, env_name: str,
   The learner steps whenever the online queue holds a full batch, so each
   online trajectory is used once, as in the distributed program.
 
+  With a results_dir, acme's LocalLayout checkpoints the learner's state
+  (and its counter) to results_dir/checkpoints/learner when acting starts,
+  every 30 minutes, and at the end; a run in a directory that holds a
+  checkpoint starts from it (replay, counts and frame budget start afresh).
+
   Returns:
     The final counts ('actor_steps', 'learner_steps', ...).
   """
@@ -120,16 +125,17 @@ def run_single_process(config: config_lib.STACXConfig, env_name: str,
       seed=seed, environment_spec=spec,
       builder=make_builder(config, results_dir, False), networks=networks,
       policy_network=builder_lib.make_policy(networks),
-      workdir=None, batch_size=config.online_batch_size,
+      workdir=results_dir, batch_size=config.online_batch_size,
       prefetch_size=0,
       counter=counting.Counter(counter, 'learner', time_delta=0.),
-      checkpoint=False)
+      checkpoint=results_dir is not None)
   loop = environment_loop.EnvironmentLoop(
       environment, agent,
       counter=counting.Counter(counter, 'actor', time_delta=0.),
       logger=make_logger(results_dir, 'actor', log_every),
       observers=[RawReturnObserver()])
   loop.run(num_steps=-(-num_frames // frames_per_step(env_name)))
+  agent.save()  # The final learner state (a no-op without results_dir).
   return counter.get_counts()
 
 

@@ -143,6 +143,10 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     * 'none': IMPALA with the auxiliary heads, all under p; w is not used.
   The agent continues from u(K) (Alg. 6); for K = 1 this is the STACX update
   on τ with the current w, simultaneous with the meta-update.
+  With `config.meta_grad_variance_every` = N > 0, the steps whose state has
+  steps % N == 0 also log Table 3's 'meta_grad_variance' and
+  'meta_grad_norm_to_variance' over the meta-gradients of τ's trajectories
+  on their own (NaN on the other steps).
 
   Args:
     networks: the STACX networks.
@@ -163,6 +167,7 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
   num_heads = networks.num_heads
   k = config.inner_steps
   meta_learning = config.meta_objective != 'none'
+  variance_every = config.meta_grad_variance_every
 
   def pmean(tree):
     if axis_name is None:
@@ -232,6 +237,38 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     return jax.grad(meta_loss, has_aux=True)(
         state.meta_params, state.params, state.opt_state, batch)
 
+  def per_trajectory_statistics(state: TrainingState, batch: LearnerBatch):
+    """Table 3's per-batch variance of the meta-gradients of τ's trajectories.
+
+    Trajectory i's meta-gradient is `meta_gradient` on τ_i alone (with all
+    replay-only batches), computed without averaging over devices: each
+    device takes its share of τ, with the replay batches of all devices, and
+    the per-trajectory meta-gradients are gathered, so the statistics are
+    those of the whole batch on any number of devices.
+    """
+    local_meta_gradient, replay = meta_gradient, batch.replay
+    if axis_name is not None:
+      local_meta_gradient = make_learner_fns(networks, config).meta_gradient
+      if replay is not None:
+        replay = jax.lax.all_gather(replay, axis_name, axis=1, tiled=True)
+
+    def one(trajectory):
+      tau_i = jax.tree_util.tree_map(lambda x: x[None], trajectory)
+      return local_meta_gradient(state, LearnerBatch(tau_i, replay))[0]
+
+    # Sequential: memory of one meta-gradient, not B.
+    grads = jax.lax.map(one, batch.trajectories)
+    if axis_name is not None:
+      grads = jax.lax.all_gather(grads, axis_name, tiled=True)
+    stats = diagnostics.batch_statistics(grads)
+    return {'meta_grad_variance': stats['variance'],
+            'meta_grad_norm_to_variance': stats['norm_to_variance']}
+
+  def skip_statistics(state, batch):
+    del state, batch
+    nan = jnp.full((), jnp.nan, jnp.float32)
+    return {'meta_grad_variance': nan, 'meta_grad_norm_to_variance': nan}
+
   def update(state: TrainingState, batch: LearnerBatch):
     if meta_learning:
       meta_grad, (params, opt_state, metrics) = meta_gradient(state, batch)
@@ -248,6 +285,11 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
       meta_params, meta_opt_state = state.meta_params, state.meta_opt_state
       meta_grad = state.prev_meta_grad
     metrics = pmean(metrics)
+    if meta_learning and variance_every:
+      # NaN on the steps in between; a Python branch when off: no cost.
+      metrics.update(jax.lax.cond(
+          state.steps % variance_every == 0, per_trajectory_statistics,
+          skip_statistics, state, batch))
     for name, values in zip(_HYPER_NAMES, hypers_fn(meta_params)):
       for i in range(num_heads):
         metrics[f'{name.rstrip("_")}_{i}'] = values[i]
