@@ -30,7 +30,6 @@ import jax
 import jax.numpy as jnp
 
 
-
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
   """x / y where y > 0, else 0 (no floor: meta-gradients can be ~1e-7)."""
   positive = y > 0
