@@ -54,7 +54,11 @@ _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 4, 'Seeds per setting.')
 _NUM_STEPS = flags.DEFINE_integer('num_steps', 200_000, 'Steps per seed.')
 _FLIP = flags.DEFINE_integer('flip_period', 50_000, 'Steps per cycle.')
 _META_LR = flags.DEFINE_float('meta_learning_rate', 3e-4, 'Meta Adam lr.')
+_INITIAL = flags.DEFINE_float('initial_entropy', 0.5,
+                              'MG/BMG entropy weight at initialisation.')
 _LOG_EVERY = flags.DEFINE_integer('log_every', 2000, 'Steps per interval.')
+_GROUP = flags.DEFINE_integer('max_seeds_per_group', 5,
+                              'Seeds vmapped together per device.')
 _RESULTS = flags.DEFINE_string('results_dir', './results/two_colors_bench',
                                'Where the CSV goes.')
 
@@ -67,12 +71,14 @@ def main(argv):
   early = max(1, min(3333, _FLIP.value // 3))
   for name in _SETTINGS.value:
     config = ac.ActorCriticBMGConfig(
-        K=1, meta_learning_rate=_META_LR.value, **SETTINGS[name])
+        K=1, meta_learning_rate=_META_LR.value,
+        initial_entropy=_INITIAL.value, **SETTINGS[name])
     metrics, interval = fused.run_seeds(
         config, seeds, _NUM_STEPS.value, log_every=_LOG_EVERY.value,
         flip_period=_FLIP.value,
         progress=anakin.Progress(_NUM_STEPS.value, len(seeds), label=name,
-                                 every_secs=30.))
+                                 every_secs=30.),
+        max_seeds_per_group=_GROUP.value)
     rows += results_lib.to_rows(name, metrics, interval, seeds)
     totals = results_lib.total_reward(metrics, interval)
     line = (f'{name}: total reward {totals.mean():,.1f} +- '

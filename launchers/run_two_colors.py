@@ -47,6 +47,8 @@ _META_ENTROPY = flags.DEFINE_float('meta_entropy', 0.,
 _META_LR = flags.DEFINE_float('meta_learning_rate', 3e-4,
                                'Meta Adam lr (Table 1 sweeps 3e-6..3e-4).')
 _MATCHING = flags.DEFINE_string('matching', 'kl', 'BMG matching function.')
+_INITIAL = flags.DEFINE_float('initial_entropy', 0.5,
+                              'MG/BMG entropy weight at initialisation.')
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 3, 'Seeds per agent (fused).')
 _NUM_STEPS = flags.DEFINE_integer('num_steps', 100_000,
                                   'Environment steps per seed.')
@@ -54,6 +56,10 @@ _FLIP = flags.DEFINE_integer('flip_period', 50_000,
                              'Steps between reward flips (paper: 100000).')
 _LOG_EVERY = flags.DEFINE_integer('log_every', 2000, 'Steps per CSV row.')
 _SEED = flags.DEFINE_integer('seed', 0, 'First seed.')
+_GROUP = flags.DEFINE_integer(
+    'max_seeds_per_group', 5,
+    'Fused runner: seeds vmapped together per device, groups run one after '
+    'another (same results; 5 keeps a group in cache on this machine).')
 _RUNNER = flags.DEFINE_enum('runner', 'fused', RUNNERS, 'How to run.')
 _LP_TYPE = flags.DEFINE_enum('lp_launch_type', 'local_mp',
                              ['local_mp', 'local_mt'], 'Launchpad launch.')
@@ -62,7 +68,8 @@ _RESULTS = flags.DEFINE_string('results_dir', './results/two_colors',
 
 flags.register_validator('agent', lambda v: v and set(v) <= set(AGENTS),
                          f'--agent must be a comma list from {AGENTS}.')
-for _name in ('K', 'L', 'num_seeds', 'num_steps', 'flip_period', 'log_every'):
+for _name in ('K', 'L', 'num_seeds', 'num_steps', 'flip_period', 'log_every',
+              'max_seeds_per_group'):
   flags.register_validator(_name, lambda v: v >= 1, f'--{_name} must be >= 1.')
 flags.register_validator('seed', lambda v: v >= 0, '--seed must be >= 0.')
 
@@ -72,7 +79,8 @@ def _config(agent):
     return ac.ActorCriticBMGConfig(
         agent=agent, K=_K.value, L=_L.value, entropy=_ENTROPY.value,
         meta_entropy=_META_ENTROPY.value, matching=_MATCHING.value,
-        meta_learning_rate=_META_LR.value)
+        meta_learning_rate=_META_LR.value,
+        initial_entropy=_INITIAL.value)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
 
@@ -85,7 +93,8 @@ def _run_fused(configs):
     metrics, interval = fused.run_seeds(
         config, seeds, _NUM_STEPS.value, log_every=_LOG_EVERY.value,
         flip_period=_FLIP.value,
-        progress=anakin.Progress(_NUM_STEPS.value, len(seeds), label=agent))
+        progress=anakin.Progress(_NUM_STEPS.value, len(seeds), label=agent),
+        max_seeds_per_group=_GROUP.value)
     steps = metrics['reward'].shape[1] * interval * len(seeds)
     print(f'{agent}: {steps:,} steps in {time.time() - start:.0f}s '
           f'({steps / (time.time() - start):,.0f} steps/s incl. compile)')

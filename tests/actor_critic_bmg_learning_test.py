@@ -22,6 +22,7 @@ import pytest
 
 from bmg_agents import actor_critic_bmg as ac
 from bmg_agents.actor_critic_bmg import fused
+from bmg_agents.actor_critic_bmg import networks as ac_networks
 
 OBS, ACTIONS, N = 6, 3, 4
 
@@ -188,6 +189,17 @@ def test_fused_runner_agrees_with_python_loop(agent):
                                rtol=1e-4, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize('initial', [0.5, 0.1, 0.02])
+def test_meta_learner_starts_at_the_initial_entropy(initial):
+  config = ac.ActorCriticBMGConfig(initial_entropy=initial)
+  nets = ac_networks.make_networks(4, config)
+  stats = ac_networks.dummy_stats(config)  # No reward yet: zeros.
+  w = nets.meta_init(jax.random.PRNGKey(3), stats)
+  np.testing.assert_allclose(nets.meta_apply(w, stats), initial, rtol=1e-5)
+  # It is an initialisation, not a constant: other inputs move it.
+  assert not np.isclose(nets.meta_apply(w, stats + 1.), initial)
+
+
 def test_config_errors_name_the_field():
   with pytest.raises(ValueError, match='agent'):
     ac.ActorCriticBMGConfig(agent='sgd')
@@ -195,6 +207,8 @@ def test_config_errors_name_the_field():
     ac.ActorCriticBMGConfig(L=0)
   with pytest.raises(ValueError, match='matching'):
     ac.ActorCriticBMGConfig(matching='value')
+  with pytest.raises(ValueError, match='initial_entropy'):
+    ac.ActorCriticBMGConfig(initial_entropy=1.)
   with pytest.raises(ValueError, match='final_step'):
     ac.ActorCriticBMGConfig(final_step='pg')
   assert ac.ActorCriticBMGConfig(agent='bmg', K=3, L=5).window == 7

@@ -62,6 +62,22 @@ def test_callback_sees_every_chunk():
   assert seen == [(1, 2, (2,)), (2, 4, (2,)), (3, 6, (2,)), (4, 8, (2,))]
 
 
+@pytest.mark.parametrize('max_group', [1, 2, 4, 6])
+def test_seed_groups_give_the_same_numbers(max_group):
+  whole, whole_metrics = anakin.run(_step, _init(6), 4, 2)
+  grouped, grouped_metrics = anakin.run(_step, _init(6), 4, 2,
+                                        max_seeds_per_group=max_group)
+  for a, b in zip(jax.tree_util.tree_leaves((whole, whole_metrics)),
+                  jax.tree_util.tree_leaves((grouped, grouped_metrics))):
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+  assert grouped_metrics['pos'].shape == (2, 6)
+
+
+def test_seed_group_size_must_be_positive():
+  with pytest.raises(ValueError, match='max_seeds_per_group'):
+    anakin.run(_step, _init(6), 2, 2, max_seeds_per_group=0)
+
+
 def test_bad_chunking_is_a_value_error():
   with pytest.raises(ValueError, match='multiple of the chunk size'):
     anakin.run(_step, _init(2), 5, 2)

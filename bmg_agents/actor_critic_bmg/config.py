@@ -41,6 +41,8 @@ class ActorCriticBMGConfig:
     meta_hidden: hidden layer sizes of the entropy-weight MLP (sigmoid out).
     reward_history: number of recent rollouts whose average reward feeds the
       meta-learner.
+    initial_entropy: the meta-learner's entropy weight at initialisation
+      (its output bias is logit(initial_entropy); 0.5 = a zero bias).
     meta_learning_rate: Adam step size of the meta-learner.
     meta_adam_eps: Adam epsilon of the meta-learner.
     K: number of differentiable agent updates per meta-update.
@@ -68,6 +70,7 @@ class ActorCriticBMGConfig:
   # Meta-learner (Table 1).
   meta_hidden: Tuple[int, ...] = (32,)
   reward_history: int = 10
+  initial_entropy: float = 0.5
   meta_learning_rate: float = 1e-4
   meta_adam_eps: float = 1e-4
   # Meta-gradients (App. B.2).
@@ -95,6 +98,8 @@ class ActorCriticBMGConfig:
                  'target_learning_rate'):
       core_config.check_range(name, getattr(self, name), 0.,
                               low_inclusive=False)
+    core_config.check_range('initial_entropy', self.initial_entropy, 0., 1.,
+                            low_inclusive=False, high_inclusive=False)
     for name in ('entropy', 'meta_entropy', 'pg_weight', 'td_weight'):
       core_config.check_range(name, getattr(self, name), 0.)
     for name in ('policy_hidden', 'critic_hidden', 'meta_hidden'):

@@ -108,7 +108,8 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
               num_steps: int, log_every: int = 3200,
               size: int = two_colors.DEFAULT_SIZE,
               flip_period: int = two_colors.DEFAULT_FLIP_PERIOD,
-              progress: Optional[anakin.Callback] = None
+              progress: Optional[anakin.Callback] = None,
+              max_seeds_per_group: Optional[int] = None
               ) -> Tuple[Dict[str, np.ndarray], int]:
   """Runs one config on many seeds with `anakin.run` (vmap, scan, pmap).
 
@@ -120,6 +121,7 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
     size: grid side.
     flip_period: steps between reward flips.
     progress: optional anakin callback, called with environment steps.
+    max_seeds_per_group: see `anakin.run` (same results, better cache use).
 
   Returns:
     (metrics dict of [S, num_intervals] arrays, steps per interval).
@@ -132,7 +134,8 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
   if progress is not None:
     callback = lambda i, n, m: progress(i, n * runner.steps_per_cycle, m)
   _, metrics = anakin.run(runner.cycle, states, num_intervals * cycles,
-                          cycles, callback=callback)
+                          cycles, callback=callback,
+                          max_seeds_per_group=max_seeds_per_group)
   # [intervals, S] -> [S, intervals].
   metrics = {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in metrics.items()}
   return metrics, cycles * runner.steps_per_cycle

@@ -21,6 +21,7 @@ import chex
 import haiku as hk
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from bmg_agents.actor_critic_bmg import config as ac_config
 
@@ -69,10 +70,17 @@ def make_networks(num_actions: int,
       lambda obs: _mlp(tuple(config.policy_hidden) + (num_actions,))(obs)))
   critic = hk.without_apply_rng(hk.transform(
       lambda obs: _mlp(tuple(config.critic_hidden) + (1,))(obs)[..., 0]))
-  # Entropy weight eps_w(t) = sigmoid(MLP(t)), t = recent rollout rewards.
-  meta = hk.without_apply_rng(hk.transform(
-      lambda t: jax.nn.sigmoid(_mlp(tuple(config.meta_hidden) + (1,))(t)
-                               )[..., 0]))
+  # Entropy weight eps_w(t) = sigmoid(MLP(t)), t = recent rollout rewards;
+  # the output bias starts at logit(initial_entropy).
+  bias = float(np.log(config.initial_entropy / (1. - config.initial_entropy)))
+
+  def entropy_weight(t):
+    hidden = hk.nets.MLP(list(config.meta_hidden), activation=jax.nn.relu,
+                         activate_final=True)(t)
+    logit = hk.Linear(1, b_init=hk.initializers.Constant(bias))(hidden)
+    return jax.nn.sigmoid(logit)[..., 0]
+
+  meta = hk.without_apply_rng(hk.transform(entropy_weight))
   return ActorCriticNetworks(
       policy_init=policy.init, policy_apply=policy.apply,
       critic_init=critic.init, critic_apply=critic.apply,
