@@ -25,6 +25,8 @@ end, averaged over the first and over the last cycles.
       --settings=fixed_0.01,fixed_0.05,fixed_0.1,mg_meta0,mg_meta0.1,bmg_L1,\
 bmg_L7 --num_steps=2000000 --flip_period=100000 \
       --meta_learning_rate=1e-4                     # the issue's scale
+  python benchmarks/actor_critic_bmg_results.py \
+      --plot_csvs=runs/bmg/results.csv=bmg,runs/mg/results.csv=mg  # combine
 """
 
 import os
@@ -59,16 +61,57 @@ _INITIAL = flags.DEFINE_float('initial_entropy', 0.5,
 _LOG_EVERY = flags.DEFINE_integer('log_every', 2000, 'Steps per interval.')
 _GROUP = flags.DEFINE_integer('max_seeds_per_group', 5,
                               'Seeds vmapped together per device.')
+_PLOT_CSVS = flags.DEFINE_list(
+    'plot_csvs', [],
+    'Only summarise and plot earlier runs: results.csv paths, each optionally '
+    '"path=label" (e.g. to tell runs of the same setting apart).')
 _RESULTS = flags.DEFINE_string('results_dir', './results/two_colors_bench',
                                'Where the CSV goes.')
 
 
+def _summary_line(name, metrics, interval, flip_period):
+  """Total reward, NaN seeds, Fig. 9/10 ranges and the mean entropy weight."""
+  totals = results_lib.total_reward(metrics, interval)
+  diverged = int(np.sum(~np.isfinite(metrics['policy_entropy'][:, -1])))
+  line = (f'{name}: total reward {totals.mean():,.1f} +- {totals.std():,.1f} '
+          f'(s.e. {totals.std(ddof=1) / np.sqrt(len(totals)):,.0f}; '
+          f'{len(totals)} seeds, {diverged} ended with NaN parameters)')
+  early = max(1, min(3333, flip_period // 3))
+  for key in ('entropy_weight', 'policy_entropy'):
+    ranges = np.nanmean(results_lib.cycle_ranges(
+        metrics[key], interval, flip_period, early), axis=0)
+    if len(ranges) >= 2:
+      quarter = max(1, len(ranges) // 4)
+      line += (f'; {key} range first/last {quarter} cycles '
+               f'{ranges[:quarter].mean():+.3f}/'
+               f'{ranges[-quarter:].mean():+.3f}')
+  return line + (f'; mean entropy weight '
+                 f'{np.nanmean(metrics["entropy_weight"]):.3f}')
+
+
+def _plot_csvs(specs):
+  """Summarises and plots CSVs of earlier runs: 'path[=label]' each."""
+  results, intervals = {}, {}
+  for spec in specs:
+    path, _, label = spec.partition('=')
+    for name, (metrics, interval) in results_lib.read_csv(path).items():
+      results[label or name], intervals[label or name] = metrics, interval
+  for name, metrics in results.items():
+    print(_summary_line(name, metrics, intervals[name], _FLIP.value))
+  path = results_lib.plot(
+      os.path.join(_RESULTS.value, 'two_colors_results.png'), results,
+      intervals, _FLIP.value)
+  print(f'Wrote {path}')
+
+
 def main(argv):
   del argv
+  if _PLOT_CSVS.value:
+    _plot_csvs(_PLOT_CSVS.value)
+    return
   anakin.force_host_devices(2)
   seeds = np.arange(_NUM_SEEDS.value)
-  rows = []
-  early = max(1, min(3333, _FLIP.value // 3))
+  rows, results, intervals = [], {}, {}
   for name in _SETTINGS.value:
     config = ac.ActorCriticBMGConfig(
         K=1, meta_learning_rate=_META_LR.value,
@@ -80,21 +123,14 @@ def main(argv):
                                  every_secs=30.),
         max_seeds_per_group=_GROUP.value)
     rows += results_lib.to_rows(name, metrics, interval, seeds)
-    totals = results_lib.total_reward(metrics, interval)
-    line = (f'{name}: total reward {totals.mean():,.1f} +- '
-            f'{totals.std():,.1f} ({len(seeds)} seeds)')
-    for key in ('entropy_weight', 'policy_entropy'):
-      ranges = results_lib.cycle_ranges(metrics[key], interval, _FLIP.value,
-                                        early).mean(0)
-      if len(ranges) >= 2:
-        half = max(1, len(ranges) // 4)
-        line += (f'; {key} range first/last {half} cycles '
-                 f'{ranges[:half].mean():+.3f}/{ranges[-half:].mean():+.3f}')
-    line += f'; mean entropy weight {metrics["entropy_weight"].mean():.3f}'
-    print(line, flush=True)
+    results[name], intervals[name] = metrics, interval
+    print(_summary_line(name, metrics, interval, _FLIP.value), flush=True)
   path = results_lib.write_csv(
       os.path.join(_RESULTS.value, 'results.csv'), rows)
-  print(f'Wrote {path}')
+  png = results_lib.plot(
+      os.path.join(_RESULTS.value, 'two_colors_results.png'), results,
+      intervals, _FLIP.value)
+  print(f'Wrote {path} and {png}')
 
 
 if __name__ == '__main__':

@@ -87,7 +87,7 @@ def _config(agent):
 
 def _run_fused(configs):
   seeds = np.arange(_SEED.value, _SEED.value + _NUM_SEEDS.value)
-  results, rows, interval = {}, [], None
+  results, rows, intervals = {}, [], {}
   for agent, config in configs.items():
     start = time.time()
     metrics, interval = fused.run_seeds(
@@ -98,14 +98,14 @@ def _run_fused(configs):
     steps = metrics['reward'].shape[1] * interval * len(seeds)
     print(f'{agent}: {steps:,} steps in {time.time() - start:.0f}s '
           f'({steps / (time.time() - start):,.0f} steps/s incl. compile)')
-    results[agent] = metrics
+    results[agent], intervals[agent] = metrics, interval
     rows += results_lib.to_rows(agent, metrics, interval, seeds)
   csv_path = results_lib.write_csv(
       os.path.join(_RESULTS.value, 'metrics.csv'), rows)
   png_path = results_lib.plot(
-      os.path.join(_RESULTS.value, 'two_colors.png'), results, interval,
+      os.path.join(_RESULTS.value, 'two_colors.png'), results, intervals,
       _FLIP.value)
-  print('\n'.join(results_lib.summary(results, interval)))
+  print('\n'.join(results_lib.summary(results, intervals)))
   print(f'Wrote {csv_path} and {png_path}')
 
 

@@ -22,7 +22,8 @@ weight, an epsilon, a policy entropy) are carried along.
 
 import csv
 import os
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 
@@ -57,6 +58,25 @@ def write_csv(path: str, rows: Iterable[Dict]) -> str:
   return path
 
 
+def read_csv(path: str) -> Dict[str, Tuple[Dict[str, np.ndarray], int]]:
+  """Inverse of `to_rows` + `write_csv`: {label: (metrics, interval_steps)}.
+
+  Metrics come back as [seeds, intervals] arrays (seeds in file order), so
+  runs made separately can be summarised and plotted together.
+  """
+  with open(path, newline='') as f:
+    rows = list(csv.DictReader(f))
+  out = {}
+  for label in dict.fromkeys(r['agent'] for r in rows):
+    mine = [r for r in rows if r['agent'] == label]
+    seeds = list(dict.fromkeys(r['seed'] for r in mine))
+    keys = [k for k in mine[0] if k not in ('agent', 'seed', 'step')]
+    metrics = {k: np.array([[float(r[k]) for r in mine if r['seed'] == s]
+                            for s in seeds]) for k in keys}
+    out[label] = (metrics, int(mine[0]['step']))
+  return out
+
+
 def total_reward(metrics: Metrics, interval_steps: int) -> np.ndarray:
   """[seeds] total reward collected over the run."""
   return np.sum(np.asarray(metrics['reward']), axis=1) * interval_steps
@@ -87,24 +107,34 @@ def cycle_ranges(values: np.ndarray, interval_steps: int, flip_period: int,
   return out
 
 
-def summary(results: Mapping[str, Metrics], interval_steps: int) -> List[str]:
+def _per_label(interval_steps, results) -> Dict[str, int]:
+  if isinstance(interval_steps, int):
+    return {label: interval_steps for label in results}
+  return dict(interval_steps)
+
+
+def summary(results: Mapping[str, Metrics],
+            interval_steps: Union[int, Mapping[str, int]]) -> List[str]:
   """Lines 'label: total reward mean +- std over N seeds'."""
+  interval_steps = _per_label(interval_steps, results)
   lines = []
   for label, metrics in results.items():
-    totals = total_reward(metrics, interval_steps)
+    totals = total_reward(metrics, interval_steps[label])
     lines.append(f'{label}: total reward {totals.mean():,.0f} '
                  f'+- {totals.std():,.0f} over {len(totals)} seeds')
   return lines
 
 
-def plot(path: str, results: Mapping[str, Metrics], interval_steps: int,
+def plot(path: str, results: Mapping[str, Metrics],
+         interval_steps: Union[int, Mapping[str, int]],
          flip_period: int, schedule_key: str = 'entropy_weight',
          schedule_label: str = 'entropy weight') -> str:
   """A Fig. 2-style figure: cumulative reward and the learned schedule.
 
   Left: cumulative reward over steps (mean and one standard deviation over
   seeds) for each label. Right: the mean `schedule_key` over steps, with
-  dotted lines at the reward flips.
+  dotted lines at the reward flips. `interval_steps` is one number or one
+  per label (agents whose cycles differ in length log at different steps).
 
   Returns:
     `path`.
@@ -113,11 +143,12 @@ def plot(path: str, results: Mapping[str, Metrics], interval_steps: int,
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
+  interval_steps = _per_label(interval_steps, results)
   fig, (ax_r, ax_s) = plt.subplots(1, 2, figsize=(11, 4))
   for label, metrics in results.items():
     reward = np.asarray(metrics['reward'])
-    steps = np.arange(1, reward.shape[1] + 1) * interval_steps
-    cumulative = np.cumsum(reward, axis=1) * interval_steps
+    steps = np.arange(1, reward.shape[1] + 1) * interval_steps[label]
+    cumulative = np.cumsum(reward, axis=1) * interval_steps[label]
     mean, std = cumulative.mean(0), cumulative.std(0)
     line, = ax_r.plot(steps, mean, label=label)
     ax_r.fill_between(steps, mean - std, mean + std, alpha=.2,
@@ -125,8 +156,9 @@ def plot(path: str, results: Mapping[str, Metrics], interval_steps: int,
     if schedule_key in metrics:
       ax_s.plot(steps, np.asarray(metrics[schedule_key]).mean(0),
                 label=label, color=line.get_color())
-  last = max(np.shape(m['reward'])[1] for m in results.values())
-  for flip in range(flip_period, last * interval_steps, flip_period):
+  last = max(np.shape(m['reward'])[1] * interval_steps[label]
+             for label, m in results.items())
+  for flip in range(flip_period, last, flip_period):
     ax_s.axvline(flip, color='grey', linestyle=':', linewidth=.8)
     ax_r.axvline(flip, color='grey', linestyle=':', linewidth=.8)
   ax_r.set(xlabel='environment steps', ylabel='cumulative reward',
