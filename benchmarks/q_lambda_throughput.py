@@ -21,7 +21,9 @@ host devices) against `fused.run_python_loop`, which calls the same vmapped
 step, jitted, once per environment step. Compilation is excluded from both:
 the fused rate is timed between chunk callbacks after the first chunk, the
 loop's as the difference between a run of 1 + N steps and a run of 1 step
-(each `run_python_loop` call compiles its step afresh).
+(each `run_python_loop` call compiles its step afresh). The fused runner
+is timed with each --max_seeds_per_group: a device's seeds vmapped all
+together, or in smaller groups run one after another (cache-resident).
 
   PYTHONPATH=. .venv/bin/python benchmarks/q_lambda_throughput.py
 """
@@ -44,6 +46,9 @@ NUM_STEPS = flags.DEFINE_integer('num_steps', 400, 'Timed steps per seed.')
 HIDDEN = flags.DEFINE_list('hidden_sizes', ['256', '256'], 'Q-network MLP.')
 AGENT = flags.DEFINE_enum('agent', 'bmg', config_lib.AGENTS, 'Agent.')
 CHUNKS = flags.DEFINE_integer('chunks', 3, 'Timed fused chunks of num_steps.')
+GROUPS = flags.DEFINE_list(
+    'max_seeds_per_group', ['25', '5', '1'],
+    'Fused runs, one per value (anakin.run max_seeds_per_group).')
 
 
 def main(argv):
@@ -61,10 +66,13 @@ def main(argv):
   def states():  # Fresh each time: the fused runner donates its input.
     return fused.init_states(agent, jax.random.PRNGKey(0), seeds, config.reward_history)
 
-  times = []
-  fused.run_fused(step_fn, states(), (CHUNKS.value + 1) * steps, steps,
-                  callback=lambda *_: times.append(time.time()))
-  rate_fused = seeds * CHUNKS.value * steps / (times[-1] - times[0])
+  rates = {}
+  for group in GROUPS.value:
+    times = []
+    fused.run_fused(step_fn, states(), (CHUNKS.value + 1) * steps, steps,
+                    callback=lambda *_: times.append(time.time()),
+                    max_seeds_per_group=int(group))
+    rates[group] = seeds * CHUNKS.value * steps / (times[-1] - times[0])
 
   def loop_seconds(num_steps):
     start = time.time()
@@ -76,9 +84,10 @@ def main(argv):
   print(f'{AGENT.value}, Q-network {config.hidden_sizes}, {seeds} seeds, '
         f'{jax.local_device_count()} device(s); load average '
         f'{open("/proc/loadavg").read().split()[:3]}')
-  print(f'fused runner     {rate_fused:10,.0f} env steps/s')
-  print(f'per-step loop    {rate_loop:10,.0f} env steps/s')
-  print(f'ratio fused / loop: {rate_fused / rate_loop:.2f}x')
+  print(f'per-step loop               {rate_loop:10,.0f} env steps/s')
+  for group, rate in rates.items():
+    print(f'fused, groups of <= {group:>3} seeds {rate:10,.0f} env steps/s   '
+          f'fused / loop {rate / rate_loop:.2f}x')
 
 
 if __name__ == '__main__':

@@ -102,14 +102,18 @@ def make_step_fn(agent: learning.QLambdaAgent,
 
 
 def run_fused(step_fn, states: RunState, num_steps: int, chunk_size: int,
-              callback=None) -> Tuple[RunState, Dict[str, np.ndarray]]:
+              callback=None, max_seeds_per_group: Optional[int] = None
+              ) -> Tuple[RunState, Dict[str, np.ndarray]]:
   """anakin.run: scan `chunk_size` steps per call, vmap over seeds.
+
+  `max_seeds_per_group`: see `anakin.run` (same results, cache use).
 
   Returns:
     (final states, metrics [num_steps // chunk_size, S] averaged per chunk).
   """
   return anakin.run(step_fn, states, num_steps, chunk_size,
-                    callback=callback)
+                    callback=callback,
+                    max_seeds_per_group=max_seeds_per_group)
 
 
 def run_python_loop(step_fn, states: RunState, num_steps: int
