@@ -22,13 +22,10 @@ imports `bmg_agents` first.
 """
 
 import os
-import time
 from typing import Any, Optional
 
 from absl import logging
 from acme.jax.layouts import distributed_layout
-from acme.utils import counting
-from acme.utils import signals
 import launchpad as lp
 
 LAUNCH_TYPES = ('local_mp', 'local_mt')
@@ -36,32 +33,6 @@ LAUNCH_TYPES = ('local_mp', 'local_mt')
 
 class CheckpointingConfig(distributed_layout.CheckpointingConfig):
   """acme's `CheckpointingConfig`; unpickling it imports bmg_agents first."""
-
-
-class StepsLimiter:
-  """Stops the program once the actors' step count reaches `max_steps`.
-
-  acme's `lp_utils.StepsLimiter` reads the counter every 10 s, so actors
-  overshoot the budget by up to 10 s of acting; this one polls every
-  `poll_secs` (default 0.5 s) and stops at `>= max_steps`.
-  """
-
-  def __init__(self, counter: counting.Counter, max_steps: int,
-               steps_key: str = 'actor_steps', poll_secs: float = .5):
-    self._counter = counter
-    self._max_steps = max_steps
-    self._steps_key = steps_key
-    self._poll_secs = poll_secs
-
-  def run(self):
-    with signals.runtime_terminator():  # SystemExit lands in a short sleep.
-      while True:
-        steps = self._counter.get_counts().get(self._steps_key, 0)
-        if steps >= self._max_steps:
-          logging.info('StepsLimiter: %d %s >= %d, stopping.', steps,
-                       self._steps_key, self._max_steps)
-          lp.stop()
-        time.sleep(self._poll_secs)
 
 
 class DistributedLayout(distributed_layout.DistributedLayout):
@@ -92,7 +63,7 @@ class DistributedLayout(distributed_layout.DistributedLayout):
                          actor_id)
 
   def coordinator(self, counter, max_actor_steps):
-    return StepsLimiter(counter, max_actor_steps)
+    return super().coordinator(counter, max_actor_steps)
 
 
 def launch(program: lp.Program, launch_type: str = 'local_mp',
