@@ -154,7 +154,7 @@ def plot(path: str, results: Mapping[str, Metrics],
     ax_r.fill_between(steps, mean - std, mean + std, alpha=.2,
                       color=line.get_color())
     if schedule_key in metrics:
-      ax_s.plot(steps, np.asarray(metrics[schedule_key]).mean(0),
+      ax_s.plot(steps, np.nanmean(np.asarray(metrics[schedule_key]), 0),
                 label=label, color=line.get_color())
   last = max(np.shape(m['reward'])[1] * interval_steps[label]
              for label, m in results.items())
@@ -164,7 +164,7 @@ def plot(path: str, results: Mapping[str, Metrics],
   ax_r.set(xlabel='environment steps', ylabel='cumulative reward',
            title='Two-colours: total reward (mean +- std over seeds)')
   ax_s.set(xlabel='environment steps', ylabel=schedule_label,
-           title=f'{schedule_label} (mean over seeds); flips dotted')
+           title=f'{schedule_label} (mean over finite seeds); flips dotted')
   ax_r.legend(fontsize=8)
   ax_s.legend(fontsize=8)
   fig.tight_layout()
