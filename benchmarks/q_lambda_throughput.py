@@ -64,7 +64,8 @@ def main(argv):
   seeds, steps = NUM_SEEDS.value, NUM_STEPS.value
 
   def states():  # Fresh each time: the fused runner donates its input.
-    return fused.init_states(agent, jax.random.PRNGKey(0), seeds, config.reward_history)
+    return fused.init_states(agent, jax.random.PRNGKey(0), seeds,
+                             config.reward_history)
 
   rates = {}
   for group in GROUPS.value:

@@ -248,7 +248,8 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     """
     local_meta_gradient, replay = meta_gradient, batch.replay
     if axis_name is not None:
-      local_meta_gradient = make_learner_fns(networks, config).meta_gradient
+      local_meta_gradient = make_learner_fns(  # No cross-device mean.
+          networks, config, axis_name=None).meta_gradient
       if replay is not None:
         replay = jax.lax.all_gather(replay, axis_name, axis=1, tiled=True)
 

@@ -66,14 +66,17 @@ def read_csv(path: str) -> Dict[str, Tuple[Dict[str, np.ndarray], int]]:
   """
   with open(path, newline='') as f:
     rows = list(csv.DictReader(f))
+  by_label = {}  # label -> seed -> rows, in file order.
+  for row in rows:
+    by_label.setdefault(row['agent'], {}).setdefault(row['seed'], []).append(
+        row)
   out = {}
-  for label in dict.fromkeys(r['agent'] for r in rows):
-    mine = [r for r in rows if r['agent'] == label]
-    seeds = list(dict.fromkeys(r['seed'] for r in mine))
-    keys = [k for k in mine[0] if k not in ('agent', 'seed', 'step')]
-    metrics = {k: np.array([[float(r[k]) for r in mine if r['seed'] == s]
-                            for s in seeds]) for k in keys}
-    out[label] = (metrics, int(mine[0]['step']))
+  for label, by_seed in by_label.items():
+    first = next(iter(by_seed.values()))[0]
+    keys = [k for k in first if k not in ('agent', 'seed', 'step')]
+    metrics = {k: np.array([[float(r[k]) for r in seed_rows]
+                            for seed_rows in by_seed.values()]) for k in keys}
+    out[label] = (metrics, int(first['step']))
   return out
 
 
