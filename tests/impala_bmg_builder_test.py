@@ -74,6 +74,33 @@ def test_replay_blocks_are_separate_samples_and_layout_is_acme():
   server.stop()
 
 
+def test_queue_can_sample_only_whole_online_batches():
+  # acme's LocalLayout steps the learner while every table can_sample(
+  # online_batch_size); with a queue that said yes to 1 trajectory, a
+  # single-process run blocked forever in the learner's sample (#5).
+  config = _tiny_config(online_batch_size=3)
+  environment = experiment.make_environment('minatar:breakout', 0)
+  builder = builder_lib.STACXBuilder(config)
+  tables = builder.make_replay_tables(specs.make_environment_spec(environment))
+  server = reverb.Server(tables, port=None)
+  client = reverb.Client(f'localhost:{server.port}')
+  adder = builder.make_adder(client)
+  queue = tables[0]
+  adder.add_first(environment.reset())
+  sizes = set()
+  for t in range(30):
+    timestep = environment.step(np.int32(t % 3))
+    adder.add(np.int32(t % 3), timestep,
+              extras={'logits': np.zeros(3, np.float32)})
+    if timestep.last():
+      adder.add_first(environment.reset())
+    size = client.server_info()[builder_lib.QUEUE_TABLE].current_size
+    sizes.add(size)
+    assert queue.can_sample(3) == (size >= 3), (t, size)
+  assert {1, 2, 3} <= sizes
+  server.stop()
+
+
 def test_single_process_run_learns_from_queue_and_replay(tmp_path,
                                                         monkeypatch):
   config = _tiny_config(meta_objective='none')

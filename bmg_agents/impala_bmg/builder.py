@@ -128,13 +128,13 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     signature = reverb_adders.SequenceAdder.signature(
         environment_spec, extras_spec,
         sequence_length=self._config.sequence_length)
-    queue = reverb.Table(
-        name=QUEUE_TABLE,
-        sampler=reverb.selectors.Fifo(),
-        remover=reverb.selectors.Fifo(),
-        max_size=self._config.max_queue_size,  # Drops the stalest if full.
-        max_times_sampled=1,
-        rate_limiter=reverb.rate_limiters.MinSize(1),
+    # A true queue, as in acme's IMPALA: its rate limiter counts unsampled
+    # trajectories, so `can_sample(online_batch_size)` (what acme's
+    # LocalLayout asks before a learner step in a single-process run) is true
+    # only when a whole online batch is waiting, and actors wait when it is
+    # full (the learner more than max_queue_size trajectories behind).
+    queue = reverb.Table.queue(
+        name=QUEUE_TABLE, max_size=self._config.max_queue_size,
         signature=signature)
     replay = reverb.Table(
         name=REPLAY_TABLE,
