@@ -82,14 +82,16 @@ def make_networks(spec: specs.EnvironmentSpec,
 
 def make_logger(results_dir: Optional[str], label: str,
                 time_delta: float = 10.) -> loggers.Logger:
-  """Terminal logger, plus CSV at results_dir/logs/<label>/logs.csv."""
-  writers = [terminal.TerminalLogger(label=label, print_fn=print)]
+  """Terminal every `time_delta` s; every record to CSV at
+  results_dir/logs/<label>/logs.csv (so learning curves see each episode)."""
+  writers = [filters.TimeFilter(terminal.TerminalLogger(label=label,
+                                                        print_fn=print),
+                                time_delta)]
   if results_dir:
     writers.append(csv_logger.CSVLogger(results_dir, label=label,
                                         add_uid=False))
-  logger = filters.NoneFilter(
+  return filters.NoneFilter(
       aggregators.Dispatcher(writers, loggers.to_numpy))
-  return filters.TimeFilter(logger, time_delta)
 
 
 def make_builder(config: config_lib.STACXConfig, results_dir: Optional[str],
