@@ -15,9 +15,10 @@
 """MinAtar learning curves: STACX vs BMG (KL & V, L = 1) vs BMG (L = 4).
 
 Runs `launchers/run_stacx.py` once per agent and seed (single process,
-`--parallel` at a time; a run whose actor log exists is not run again), then
-prints each agent's mean episode return over the first and last bins of
-frames (mean +- s.e. over seeds) and writes `minatar_<game>.png`.
+`--parallel` at a time; a finished run, one with its `stacx.png`, is not run
+again), then prints each agent's mean episode return over the first and last
+bins of frames (mean +- s.e. over seeds), its median meta-gradient norm and
+final main-head meta-parameters, and writes `minatar_<game>.png`.
 
   python benchmarks/stacx_minatar_results.py --game=breakout --seeds=0,1,2 \
       --num_frames=300000 --results_dir=results/minatar
@@ -27,6 +28,7 @@ frames (mean +- s.e. over seeds) and writes `minatar_<game>.png`.
 import os
 import subprocess
 import sys
+import time
 
 from absl import app
 from absl import flags
@@ -40,6 +42,8 @@ AGENTS = {
     'bmg_kl_v_L4': ['--meta_objective=bmg', '--matching=kl_v', '--L=4',
                     '--max_gradient_norm=.2'],
 }
+_META_PARAMETERS = ('discount_0', 'lambda_0', 'alpha_0', 'entropy_cost_0',
+                    'pg_cost_0', 'td_cost_0')
 _GAME = flags.DEFINE_string('game', 'breakout', 'MinAtar game.')
 _AGENTS = flags.DEFINE_list('agents', list(AGENTS), f'From {list(AGENTS)}.')
 _SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds.')
@@ -49,6 +53,9 @@ _BINS = flags.DEFINE_integer('bins', 10, 'Frame bins of the curves.')
 _RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/minatar',
                                    'One sub-directory per agent and seed.')
 _PLOT_ONLY = flags.DEFINE_bool('plot_only', False, 'Only summarise.')
+_SUMMARY_FRAMES = flags.DEFINE_integer(
+    'summary_frames', None, 'Summarise the first N frames of every run '
+    '(default --num_frames), e.g. to compare unfinished runs.')
 _EXTRA = flags.DEFINE_list('extra_flags', [],
                            'More run_stacx.py flags for every run.')
 
@@ -75,11 +82,13 @@ def _run_all(runs):
       log = open(os.path.join(run_dir, 'stdout.txt'), 'w')
       running.append((agent, seed, subprocess.Popen(
           command, stdout=log, stderr=subprocess.STDOUT), log))
-    agent, seed, process, log = running.pop(0)
-    if process.wait():
-      raise RuntimeError(f'{agent} seed {seed} failed: see '
-                         f'{log.name}')
-    log.close()
+    time.sleep(1)
+    for run in [r for r in running if r[2].poll() is not None]:
+      agent, seed, process, log = run
+      log.close()
+      running.remove(run)
+      if process.returncode:
+        raise RuntimeError(f'{agent} seed {seed} failed: see {log.name}')
 
 
 def main(argv):
@@ -89,23 +98,25 @@ def main(argv):
       raise app.UsageError(f'--agents: {agent!r} is not one of {list(AGENTS)}')
   if not _PLOT_ONLY.value:
     todo = [(a, s) for a in _AGENTS.value for s in _SEEDS.value
-            if not os.path.exists(os.path.join(_run_dir(a, s), 'logs',
-                                               'actor', 'logs.csv'))]
+            if not os.path.exists(os.path.join(_run_dir(a, s), 'stacx.png'))]
     _run_all(todo)
-  edges = np.linspace(0, _NUM_FRAMES.value, _BINS.value + 1)
+  frames = _SUMMARY_FRAMES.value or _NUM_FRAMES.value
+  edges = np.linspace(0, frames, _BINS.value + 1)
   centres = (edges[:-1] + edges[1:]) / 2
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, ax = plt.subplots(figsize=(6, 4))
-  print(f'MinAtar {_GAME.value}, {_NUM_FRAMES.value:,} frames, mean episode '
-        f'return (mean +- s.e. over seeds) in the first and last '
-        f'{_NUM_FRAMES.value // _BINS.value:,} frames:')
+  print(f'MinAtar {_GAME.value}, first {frames:,} of {_NUM_FRAMES.value:,} '
+        'frames, mean episode return (mean +- s.e. over seeds) in the first '
+        f'and last {frames // _BINS.value:,} frames:')
   for agent in _AGENTS.value:
-    curves = []
+    curves, learner_logs = [], []
     for seed in _SEEDS.value:
       try:
         log = learning_curves.read_log(_run_dir(agent, seed))
+        learner_logs.append(learning_curves.read_log(_run_dir(agent, seed),
+                                                     'learner'))
       except FileNotFoundError as e:
         print(f'  {agent} seed {seed}: {e}')
         continue
@@ -117,6 +128,12 @@ def main(argv):
     print(f'  {agent:12s} ({len(curves)} seeds): first {mean[0]:.2f} +- '
           f'{stderr[0]:.2f}, last {mean[-1]:.2f} +- {stderr[-1]:.2f}; '
           'seeds last: ' + ', '.join(f'{c[-1]:.2f}' for c in curves))
+    final = {name: np.mean([l[name][-1] for l in learner_logs])
+             for name in _META_PARAMETERS}
+    norm = np.median(np.concatenate([l['meta_grad_norm']
+                                     for l in learner_logs]))
+    print(f'  {"":12s} median meta-gradient norm {norm:.1e}; final main-head '
+          + ', '.join(f'{k} {v:.4f}' for k, v in final.items()))
     ax.plot(centres, mean, label=agent)
     ax.fill_between(centres, mean - stderr, mean + stderr, alpha=.2)
   ax.set(xlabel='frames', ylabel='episode return',
