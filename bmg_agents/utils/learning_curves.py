@@ -50,6 +50,6 @@ def mean_and_stderr(curves: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
   curves = np.asarray(curves, float)
   n = np.sum(np.isfinite(curves), axis=0)
   mean = np.nanmean(curves, axis=0)
-  std = np.nanstd(curves, axis=0, ddof=1) if curves.shape[0] > 1 else (
-      np.zeros_like(mean))
-  return mean, std / np.sqrt(np.maximum(n, 1))
+  deviations = np.where(np.isfinite(curves), curves - mean, 0.)
+  variance = np.sum(deviations**2, axis=0) / np.maximum(n - 1, 1)
+  return mean, np.sqrt(variance / np.maximum(n, 1))
