@@ -26,6 +26,7 @@ from absl import flags
 from bmg_agents import launching
 from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import experiment
+from bmg_agents.utils import learning_curves
 
 ENV = flags.DEFINE_string(
     'env', 'minatar:breakout', "'atari:<Game>' or 'minatar:<game>'.")
@@ -99,10 +100,10 @@ def plot(results_dir: str) -> None:
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   import pandas as pd  # pylint: disable=g-import-not-at-top
   def read(label):
-    path = os.path.join(results_dir, 'logs', label, 'logs.csv')
-    if os.path.exists(path) and os.path.getsize(path):
-      return pd.read_csv(path)
-    return None
+    try:
+      return pd.DataFrame(learning_curves.read_log(results_dir, label))
+    except FileNotFoundError:
+      return None
 
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
   df = read('actor')
