@@ -84,3 +84,21 @@ def test_batch_statistics_on_known_samples():
   np.testing.assert_allclose(tiny['norm_to_variance'], 9 / 4, rtol=1e-5)
   same = diagnostics.batch_statistics({'x': jnp.ones((3, 2))})
   assert same['variance'] == 0 and same['norm_to_variance'] == np.inf
+
+
+@pytest.mark.parametrize('value', [float('inf'), float('-inf'),
+                                   float('nan'), '0.1'])
+def test_check_range_rejects_non_finite_and_non_numbers(value):
+  with pytest.raises(ValueError, match='lr must be a number'):
+    config.check_range('lr', value)
+
+
+def test_meta_gradient_metrics_keys_and_values():
+  g = {'a': np.array([3., 0.]), 'b': np.array([4.])}
+  out = diagnostics.meta_gradient_metrics(g, g)
+  assert set(out) == {diagnostics.META_GRAD_NORM,
+                      diagnostics.META_GRAD_COSINE}
+  np.testing.assert_allclose(out['meta_grad_norm'], 5.)
+  np.testing.assert_allclose(out['meta_grad_cosine'], 1., rtol=1e-6)
+  zeros = {'a': np.zeros(2), 'b': np.zeros(1)}
+  assert diagnostics.meta_gradient_metrics(g, zeros)['meta_grad_cosine'] == 0

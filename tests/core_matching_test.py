@@ -134,3 +134,17 @@ def test_parse_rejects_bad_specs_naming_the_field(spec, message):
   with pytest.raises(ValueError, match='my_flag') as info:
     matching.parse(spec, field='my_flag')
   assert message in str(info.value)
+
+
+def test_bmg_matching_fn_compares_outputs_at_target_and_learner():
+  def outputs_fn(params, meta_params, data):
+    return matching.Outputs(logits=data @ params + meta_params)
+
+  mu = matching.make_bmg_matching_fn('kl', outputs_fn)
+  data = jnp.ones((3, 2))
+  target, params = jnp.array([[1., 0.], [2., 0.]]), jnp.zeros((2, 2))
+  want = matching.kl(data @ target + 1., data @ params + 1.)
+  np.testing.assert_allclose(mu(target, params, 1., data), want, rtol=1e-6)
+  # The gradient flows to the learner's parameters only.
+  g_target, g_params = jax.grad(mu, argnums=(0, 1))(target, params, 1., data)
+  assert not np.any(g_target) and np.any(g_params)

@@ -20,6 +20,7 @@ from deep inside JAX.
 """
 
 import dataclasses
+import math
 import numbers
 from typing import Any, Iterable, Mapping, Union
 
@@ -38,8 +39,9 @@ def check_int(name: str, value: Any, minimum: int = 1) -> None:
 def check_range(name: str, value: Any, low: float = 0., high: float = None,
                 low_inclusive: bool = True,
                 high_inclusive: bool = True) -> None:
-  """Raises ValueError unless `value` is a real number in the range."""
-  ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+  """Raises ValueError unless `value` is a finite real number in the range."""
+  ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and
+        math.isfinite(value))
   if ok:
     ok = (value >= low) if low_inclusive else (value > low)
     if high is not None:

@@ -29,6 +29,10 @@ from typing import Any, Dict
 import jax
 import jax.numpy as jnp
 
+# The keys every meta-learning agent logs its meta-gradient under.
+META_GRAD_NORM = 'meta_grad_norm'
+META_GRAD_COSINE = 'meta_grad_cosine'
+
 
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
   """x / y where y > 0, else 0 (no floor: meta-gradients can be ~1e-7)."""
@@ -76,3 +80,14 @@ def batch_statistics(per_sample_grads: Any) -> Dict[str, jax.Array]:
           total_var > 0, _safe_divide(sq_norm, total_var),
           jnp.where(sq_norm > 0, jnp.inf, 0.)),
   }
+
+
+def meta_gradient_metrics(meta_grad: Any, previous_meta_grad: Any
+                          ) -> Dict[str, jax.Array]:
+  """{'meta_grad_norm': ‖g‖, 'meta_grad_cosine': cos(g, g_prev)} (Table 6).
+
+  Pass zeros as `previous_meta_grad` before the first meta-update: the
+  cosine is then 0.
+  """
+  return {META_GRAD_NORM: jnp.linalg.norm(flatten(meta_grad)),
+          META_GRAD_COSINE: cosine_similarity(meta_grad, previous_meta_grad)}

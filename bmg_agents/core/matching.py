@@ -244,3 +244,34 @@ def make_matching_fn(spec: Union[str, Mapping[str, float]],
     return total
 
   return matching_fn
+
+
+# (params, meta-parameters, matching data) -> the Outputs that μ compares.
+OutputsFn = Callable[[Params, Any, Any], Outputs]
+
+
+def make_bmg_matching_fn(spec: Union[str, Mapping[str, float]],
+                         outputs_fn: OutputsFn, temperature: float = 1.,
+                         field: str = 'matching'
+                         ) -> Callable[[Params, Params, Any, Any], Array]:
+  """μ in the form `core.bmg_loss` takes: (x̃, x(K)(w), w, data) -> scalar.
+
+  Evaluates `outputs_fn` at the target and at the learner's parameters on
+  the same matching data and compares them with `make_matching_fn(spec)`.
+  The target's outputs are stop-gradient'ed by the matching functions.
+
+  Args:
+    spec: matching names and weights, see `parse`.
+    outputs_fn: (params, meta_params, data) -> Outputs; meta_params matter
+      only for rules whose matched output depends on w directly (Q(λ)'s
+      meta-learned ε-greedy policy).
+    temperature: temperature on the target policy (> 0).
+    field: the config field or flag named in error messages.
+  """
+  matching_fn = make_matching_fn(spec, temperature, field)
+
+  def bmg_matching_fn(target_params, params, meta_params, data) -> Array:
+    return matching_fn(outputs_fn(target_params, meta_params, data),
+                       outputs_fn(params, meta_params, data))
+
+  return bmg_matching_fn
