@@ -37,7 +37,7 @@ def make_ale(game: str, seed: int):
   """
   import ale_py  # pylint: disable=g-import-not-at-top
   from ale_py import roms  # pylint: disable=g-import-not-at-top
-  rom = _rom_name(game)
+  rom = rom_name(game)
   ale = ale_py.ALEInterface()
   ale.setLoggerMode(ale_py.LoggerMode.Error)
   ale.setInt('random_seed', int(seed) % (2**31))
@@ -47,7 +47,8 @@ def make_ale(game: str, seed: int):
   return ale
 
 
-def _rom_name(game: str) -> str:
+def rom_name(game: str) -> str:
+  """ale-py's ROM id of a game name: 'MsPacman' -> 'ms_pacman'."""
   name = ''.join('_' + c.lower() if c.isupper() else c for c in game)
   return name.lstrip('_')
 

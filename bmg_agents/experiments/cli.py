@@ -1,0 +1,115 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""What every launcher shares: run flags, the results directory, the runner.
+
+    cli.define_run_flags(('fused', 'single_process', 'launchpad'),
+                         num_steps=40_000, results_dir='results/q_lambda')
+    def main(argv):
+      results_dir = cli.prepare_results_dir(argv)
+      ...
+      cli.run(experiment, name='q_lambda_bmg')   # single process / Launchpad
+"""
+
+import os
+import shutil
+from typing import Optional, Sequence
+
+from absl import app
+from absl import flags
+
+RUNNERS = ('fused', 'single_process', 'launchpad')
+FLAGS = flags.FLAGS
+
+
+def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
+                     num_seeds: Optional[int] = None) -> None:
+  """Defines --runner, --seed, --num_steps, --results_dir, --overwrite and,
+  where they apply, --num_seeds (fused), --num_actors, --lp_launch_type."""
+  unknown = set(runners) - set(RUNNERS)
+  if unknown:
+    raise ValueError(f'runners must be from {RUNNERS}, got {sorted(unknown)}.')
+  flags.DEFINE_enum('runner', runners[0], runners, 'How to run: fused '
+                    '(jit+scan+vmap over seeds), single_process (acme '
+                    'builder, Reverb, one process) or launchpad (a program '
+                    'of replay, counter, learner and actor nodes).')
+  flags.DEFINE_integer('seed', 0, 'Seed of the run (fused: the first seed).',
+                       lower_bound=0)
+  flags.DEFINE_integer('num_steps', num_steps, 'Step budget per seed.',
+                       lower_bound=1)
+  flags.DEFINE_string('results_dir', results_dir,
+                      'The run\'s directory: CSV logs, checkpoints, figures.')
+  flags.DEFINE_boolean('overwrite', False, 'Replace a results_dir that holds '
+                       'another run (otherwise such a directory is refused).')
+  if num_seeds is not None and 'fused' in runners:
+    flags.DEFINE_integer('num_seeds', num_seeds, 'Seeds (fused runner).',
+                         lower_bound=1)
+  if 'launchpad' in runners:
+    flags.DEFINE_integer('num_actors', 1, 'Actor nodes (launchpad).',
+                         lower_bound=1)
+    # Launchpad defines --lp_launch_type on import; here only local types
+    # run, and one process per node is the default.
+    import launchpad  # pylint: disable=g-import-not-at-top,unused-import
+    FLAGS.set_default('lp_launch_type', 'local_mp')
+    flags.register_validator(
+        'lp_launch_type', lambda v: v in ('local_mp', 'local_mt'),
+        '--lp_launch_type must be local_mp or local_mt here.')
+
+
+def prepare_results_dir(argv: Sequence[str]) -> str:
+  """Checks the command line and makes the run's results directory.
+
+  Raises:
+    app.UsageError: for extra positional arguments, a results_dir that holds
+      another run (without --overwrite), or one that cannot be written.
+  """
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  path = os.path.abspath(FLAGS.results_dir)
+  if os.path.isdir(path) and os.listdir(path):
+    if not FLAGS.overwrite:
+      raise app.UsageError(
+          f'--results_dir={path} holds another run; choose a new directory '
+          'or pass --overwrite to replace it.')
+    shutil.rmtree(path)
+  try:
+    os.makedirs(path, exist_ok=True)
+    probe = os.path.join(path, '.writable')
+    with open(probe, 'w'):
+      pass
+    os.remove(probe)
+  except OSError as e:
+    raise app.UsageError(f'--results_dir={path} cannot be written: '
+                         f'{e.strerror}.') from None
+  return path
+
+
+def run(experiment, name: str):
+  """Runs an `ExperimentConfig` as --runner says (single process/Launchpad).
+
+  Returns:
+    The final counts (single process) or None (Launchpad).
+  """
+  # Imported here: acme, Reverb and TensorFlow take seconds to import.
+  from bmg_agents.experiments import distributed  # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import single_process  # pylint: disable=g-import-not-at-top
+  if FLAGS.runner == 'single_process':
+    return single_process.run_experiment(experiment)
+  if FLAGS.runner != 'launchpad':
+    raise ValueError(f'cli.run runs single_process or launchpad experiments, '
+                     f'not {FLAGS.runner!r}.')
+  program = distributed.make_distributed_experiment(
+      experiment, FLAGS.num_actors, name)
+  distributed.launch(program, FLAGS.lp_launch_type)
+  return None

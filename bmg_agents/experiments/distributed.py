@@ -1,0 +1,229 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The Launchpad program of an experiment, and how to launch it here.
+
+Nodes: replay (Reverb), counter, learner, `num_actors` actors and the
+experiment's evaluators. One stop rule: every actor acts until the actors'
+global step count reaches the budget and then idles; the learner polls the
+count, saves a final checkpoint at the budget and stops the whole program
+(`lp.stop()`). The stop comes from the learner because it is the node that
+may sit inside a Reverb read; builders' datasets yield None after a timeout
+without data, so the learner returns to Python regularly and can stop.
+
+Launchpad child processes unpickle their node's callable before any of our
+code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
+unpickling imports `bmg_agents` (and its acme/jax compatibility layer)
+before acme. Only factories are shipped; environments, networks and
+learners are made inside the nodes.
+"""
+
+import functools
+import os
+import time
+from typing import Optional
+
+from absl import logging
+from acme import specs
+from acme.jax import utils as acme_utils
+from acme.utils import counting
+from acme.utils import signals
+import jax
+import launchpad as lp
+
+from bmg_agents.experiments import config as config_lib
+from bmg_agents.experiments import environment_loop
+from bmg_agents.experiments import single_process
+
+LAUNCH_TYPES = ('local_mp', 'local_mt')
+_POLL_SECS = .5
+
+
+def _actor_steps(counter) -> int:
+  return counter.get_counts().get('actor_steps', 0)
+
+
+def _wait_for_stop():
+  while True:
+    time.sleep(_POLL_SECS)  # The stop handler's SystemExit lands here.
+
+
+class _LearnerNode:
+  """Steps the learner until the actors' budget, then stops the program."""
+
+  def __init__(self, learner, counter, budget: int, checkpointer):
+    self._learner = learner
+    self._counter = counter
+    self._budget = budget
+    self._checkpointer = checkpointer
+
+  def run(self):
+    with signals.runtime_terminator():  # Raises SystemExit here on stop.
+      last = time.time()
+      while True:
+        self._learner.step()
+        if self._checkpointer is not None:
+          self._checkpointer.save()  # Only every time_delta_minutes.
+        if time.time() - last > _POLL_SECS:
+          last = time.time()
+          if _actor_steps(self._counter) >= self._budget:
+            break
+      if self._checkpointer is not None:
+        self._checkpointer.save(force=True)
+      logging.info('Budget of %d actor steps reached; stopping.',
+                   self._budget)
+      lp.stop()
+      _wait_for_stop()
+
+  def get_variables(self, names):
+    return self._learner.get_variables(names)
+
+  def save(self):
+    return self._learner.save()
+
+  def restore(self, state):
+    return self._learner.restore(state)
+
+
+class _ActorNode:
+  """Acts until the actors' global budget, then waits for the stop.
+
+  An actor node that returned would make Launchpad stop the program at once,
+  taking the replay server away from a learner that may be reading from it.
+  """
+
+  def __init__(self, loop: environment_loop.EnvironmentLoop):
+    self._loop = loop
+
+  def run(self):
+    with signals.runtime_terminator():
+      self._loop.run()
+      _wait_for_stop()
+
+
+class _Nodes:
+  """The node callables of one experiment's program."""
+
+  def __init__(self, experiment: config_lib.ExperimentConfig):
+    self._experiment = experiment
+
+  def _spec(self) -> specs.EnvironmentSpec:
+    experiment = self._experiment
+    return experiment.environment_spec or specs.make_environment_spec(
+        experiment.environment_factory(experiment.seed))
+
+  def replay(self):
+    return self._experiment.builder.make_replay_tables(self._spec())
+
+  def counter(self):
+    return counting.Counter(time_delta=0.)
+
+  def learner(self, random_key, replay, counter):
+    experiment = self._experiment
+    builder = experiment.builder
+    spec = self._spec()
+    learner = builder.make_learner(
+        random_key, experiment.network_factory(spec),
+        builder.make_dataset_iterator(replay),
+        logger_fn=functools.partial(experiment.make_logger, 'learner',
+                                    'learner_steps'),
+        environment_spec=spec, replay_client=replay,
+        counter=counting.Counter(counter, 'learner', time_delta=0.))
+    checkpointer = single_process.make_checkpointer(
+        experiment.checkpointing, learner, counter)
+    return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
+                        checkpointer)
+
+  def actor(self, random_key, replay, variable_source, counter, actor_id):
+    experiment = self._experiment
+    builder = experiment.builder
+    environment_key, actor_key = jax.random.split(random_key)
+    environment = experiment.environment_factory(
+        acme_utils.sample_uint32(environment_key))
+    spec = specs.make_environment_spec(environment)
+    policy = builder.make_policy(experiment.network_factory(spec), spec)
+    actor = builder.make_actor(actor_key, policy, builder.make_adder(replay),
+                               variable_source)
+    budget = experiment.max_num_actor_steps
+    return _ActorNode(environment_loop.EnvironmentLoop(
+        environment, actor,
+        counter=counting.Counter(counter, 'actor', time_delta=0.),
+        logger=experiment.make_logger('actor', 'actor_steps', actor_id),
+        observers=experiment.observers,
+        log_every_steps=experiment.log_every_steps,
+        should_stop=lambda: _actor_steps(counter) >= budget))
+
+  def make_evaluation_actor(self, random_key, policy, variable_source):
+    return self._experiment.builder.make_actor(
+        random_key, policy, variable_source=variable_source)
+
+
+def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
+                                num_actors: int, name: str = 'agent'
+                                ) -> lp.Program:
+  """The Launchpad program; run it with `launch(program, launch_type)`."""
+  if num_actors < 1:
+    raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
+  nodes = _Nodes(experiment)
+  program = lp.Program(name=name)
+  key = jax.random.PRNGKey(experiment.seed)
+  with program.group('replay'):
+    replay = program.add_node(lp.ReverbNode(nodes.replay))
+  with program.group('counter'):
+    counter = program.add_node(lp.CourierNode(nodes.counter))
+  learner_key, key = jax.random.split(key)
+  with program.group('learner'):
+    learner = program.add_node(
+        lp.CourierNode(nodes.learner, learner_key, replay, counter))
+  with program.group('evaluator'):
+    for evaluator in experiment.evaluator_factories:
+      evaluator_key, key = jax.random.split(key)
+      program.add_node(lp.CourierNode(evaluator, evaluator_key, learner,
+                                      counter, nodes.make_evaluation_actor))
+  with program.group('actor'):
+    for actor_id in range(num_actors):
+      actor_key, key = jax.random.split(key)
+      program.add_node(lp.CourierNode(nodes.actor, actor_key, replay,
+                                      learner, counter, actor_id))
+  return program
+
+
+def launch(program: lp.Program, launch_type: str = 'local_mp',
+           local_resources: Optional[dict] = None, wait: bool = True):
+  """Launches `program` on this machine; by default waits until it stops.
+
+  Args:
+    program: the program.
+    launch_type: 'local_mp' (one process per node) or 'local_mt' (threads).
+    local_resources: per-node environment, e.g. {'learner': PythonProcess(
+      env={'XLA_FLAGS': ...})}.
+    wait: block until the program stops.
+
+  Returns:
+    Launchpad's worker manager.
+
+  Raises:
+    ValueError: for an unknown launch type.
+  """
+  if launch_type not in LAUNCH_TYPES:
+    raise ValueError(f'lp_launch_type must be one of {", ".join(LAUNCH_TYPES)}'
+                     f', got {launch_type!r}.')
+  # Children stay quiet; Launchpad would otherwise pick tmux if installed.
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  manager = lp.launch(program, launch_type=launch_type,
+                      terminal='current_terminal',
+                      local_resources=local_resources)
+  if wait:
+    manager.wait()
+  return manager

@@ -1,0 +1,125 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The one logger factory: terminal every few seconds, every row to CSV.
+
+A CSV's columns are fixed by its first row (as in acme's `CSVLogger`), so a
+worker must write the same keys in every row; a row with a key the header
+lacks raises instead of shifting every later cell. Rows are flushed as they
+are written, so a stopped run keeps all of them, and a file that already
+holds rows is never appended to: two runs never mix in one file.
+"""
+
+import csv
+import os
+from typing import Any, Mapping, Optional
+
+from acme.utils import loggers
+from acme.utils.loggers import aggregators
+from acme.utils.loggers import filters
+from acme.utils.loggers import terminal
+import numpy as np
+
+
+def log_path(directory: str, label: str) -> str:
+  """Where a worker's rows go: directory/logs/<label>/logs.csv (acme's)."""
+  return os.path.join(directory, 'logs', label, 'logs.csv')
+
+
+class CSVLogger(loggers.Logger):
+  """Writes every row to `log_path(directory, label)` with fixed columns."""
+
+  def __init__(self, directory: str, label: str):
+    self._path = log_path(directory, label)
+    self._label = label
+    self._file = None
+    self._writer = None
+
+  @property
+  def path(self) -> str:
+    return self._path
+
+  def write(self, data: Mapping[str, Any]) -> None:
+    row = {k: _scalar(v) for k, v in data.items()}
+    if self._writer is None:
+      os.makedirs(os.path.dirname(self._path), exist_ok=True)
+      try:
+        self._file = open(self._path, 'x', newline='')
+      except FileExistsError:
+        raise FileExistsError(
+            f'{self._path} already holds another run\'s rows; use a new '
+            'results directory.') from None
+      self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+      self._writer.writeheader()
+    unknown = [k for k in row if k not in self._writer.fieldnames]
+    if unknown:
+      raise ValueError(
+          f'logger {self._label!r}: keys {unknown} are not columns of '
+          f'{self._path} (fixed by its first row: {self._writer.fieldnames});'
+          ' a worker must log the same keys in every row.')
+    self._writer.writerow(row)
+    self._file.flush()
+
+  def close(self) -> None:
+    if self._file is not None:
+      self._file.close()
+      self._file = None
+      self._writer = None
+
+
+def _scalar(value: Any) -> Any:
+  value = np.asarray(value)
+  return value.item() if value.size == 1 else value.tolist()
+
+
+def make_logger(label: str, directory: Optional[str] = None,
+                steps_key: Optional[str] = None,
+                time_delta: float = 10.) -> loggers.Logger:
+  """Terminal every `time_delta` s and, with a directory, every row to CSV.
+
+  Args:
+    label: the worker, e.g. 'learner' or 'actor'.
+    directory: the run's results directory; None: terminal only.
+    steps_key: the count the terminal line leads with (cosmetic).
+    time_delta: seconds between terminal lines.
+  """
+  del steps_key  # acme's terminal logger prints every key.
+  outputs = [filters.TimeFilter(
+      terminal.TerminalLogger(label=label, print_fn=print), time_delta)]
+  if directory is not None:
+    outputs.append(CSVLogger(directory, label))
+  return filters.NoneFilter(aggregators.Dispatcher(outputs, loggers.to_numpy))
+
+
+class LoggerFactory:
+  """(label, steps_key, instance) -> logger; picklable into Launchpad nodes.
+
+  Worker instance 0 (or None) writes CSV; the other actors of a Launchpad
+  program only print, as in acme's layouts.
+  """
+
+  def __init__(self, directory: Optional[str], time_delta: float = 10.):
+    self._directory = directory
+    self._time_delta = time_delta
+
+  def __call__(self, label: str, steps_key: Optional[str] = None,
+               instance: Optional[int] = None) -> loggers.Logger:
+    directory = self._directory if not instance else None
+    return make_logger(label, directory, steps_key, self._time_delta)
+
+
+def make_logger_factory(directory: Optional[str],
+                        time_delta: float = 10.) -> LoggerFactory:
+  """The experiment's logger factory: CSVs under `directory` (or none)."""
+  return LoggerFactory(directory, time_delta)

@@ -1,0 +1,162 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Runs an experiment in one process: Reverb, learner and actor in one loop.
+
+acme's later `run_experiment`, written on acme 0.4.0 parts. The actor and
+the learner alternate in one thread: after every actor step the learner
+steps while `builder.learner_ready(replay_client)` says one step's data is
+queued, so a learner never blocks on data that only this thread can make
+(acme's `LocalLayout` instead needs per-agent batch sizes to avoid that).
+"""
+
+import functools
+import signal
+import threading
+from typing import Dict, Optional
+
+from acme import core
+from acme import specs
+from acme.tf import savers
+from acme.utils import counting
+import jax
+import reverb
+
+from bmg_agents.experiments import config as config_lib
+from bmg_agents.experiments import environment_loop
+
+
+class _LearningActor(core.Actor):
+  """The actor, stepping the learner whenever a learner step's data is in."""
+
+  def __init__(self, actor, learner, builder, replay_client, checkpointer):
+    self._actor = actor
+    self._learner = learner
+    self._builder = builder
+    self._replay_client = replay_client
+    self._checkpointer = checkpointer
+
+  def select_action(self, observation):
+    return self._actor.select_action(observation)
+
+  def observe_first(self, timestep):
+    self._actor.observe_first(timestep)
+
+  def observe(self, action, next_timestep):
+    self._actor.observe(action, next_timestep)
+
+  def update(self, wait: bool = False):
+    del wait
+    stepped = False
+    while self._builder.learner_ready(self._replay_client):
+      self._learner.step()
+      stepped = True
+    if stepped:
+      self._actor.update(wait=True)  # Act on the newest parameters.
+      if self._checkpointer is not None:
+        self._checkpointer.save()  # Only every time_delta_minutes.
+
+
+class _StopOnSignal:
+  """SIGINT / SIGTERM ask the run to stop after the current step.
+
+  The run then saves a checkpoint, closes its logs and exits with 128 +
+  the signal's number (130 / 143), as a shell expects of a stopped job.
+  """
+
+  def __init__(self):
+    self.signum = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for signum in (signal.SIGINT, signal.SIGTERM):
+        self._previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+
+  def __exit__(self, *exc):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
+
+  def __call__(self) -> bool:
+    return self.signum is not None
+
+
+def make_checkpointer(checkpointing: Optional[config_lib.CheckpointingConfig],
+                      learner, counter: counting.Counter
+                      ) -> Optional[savers.Checkpointer]:
+  """acme's checkpointer of the learner and the counts, or None."""
+  if checkpointing is None:
+    return None
+  return savers.Checkpointer(
+      {'learner': learner, 'counter': counter},
+      directory=checkpointing.directory, subdirectory='learner',
+      time_delta_minutes=checkpointing.time_delta_minutes,
+      max_to_keep=checkpointing.max_to_keep, add_uid=False)
+
+
+def run_experiment(experiment: config_lib.ExperimentConfig
+                   ) -> Dict[str, float]:
+  """Acts and learns in one process until `max_num_actor_steps`.
+
+  SIGINT or SIGTERM stops the run after the current step: it checkpoints,
+  closes its logs and exits with status 128 + signal number.
+
+  Returns:
+    The final counts ('actor_steps', 'actor_episodes', 'learner_steps', ...).
+  """
+  builder = experiment.builder
+  environment = experiment.environment_factory(experiment.seed)
+  spec = (experiment.environment_spec or
+          specs.make_environment_spec(environment))
+  networks = experiment.network_factory(spec)
+  learner_key, actor_key = jax.random.split(
+      jax.random.PRNGKey(experiment.seed))
+
+  replay_server = reverb.Server(builder.make_replay_tables(spec), port=None)
+  replay_client = reverb.Client(f'localhost:{replay_server.port}')
+  counter = counting.Counter(time_delta=0.)
+  learner = builder.make_learner(
+      learner_key, networks, builder.make_dataset_iterator(replay_client),
+      logger_fn=functools.partial(experiment.make_logger, 'learner',
+                                  'learner_steps'),
+      environment_spec=spec, replay_client=replay_client,
+      counter=counting.Counter(counter, 'learner', time_delta=0.))
+  actor = builder.make_actor(actor_key, builder.make_policy(networks, spec),
+                             builder.make_adder(replay_client),
+                             variable_source=learner)
+  checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
+  logger = experiment.make_logger('actor', 'actor_steps')
+  with _StopOnSignal() as stop:
+    loop = environment_loop.EnvironmentLoop(
+        environment,
+        _LearningActor(actor, learner, builder, replay_client, checkpointer),
+        counter=counting.Counter(counter, 'actor', time_delta=0.),
+        logger=logger, observers=experiment.observers,
+        log_every_steps=experiment.log_every_steps, should_stop=stop,
+        poll_secs=0.)
+    try:
+      loop.run(experiment.max_num_actor_steps)
+      if checkpointer is not None:
+        checkpointer.save(force=True)
+    finally:
+      logger.close()
+      replay_server.stop()
+  if stop.signum is not None:
+    raise SystemExit(128 + stop.signum)
+  return counter.get_counts()
