@@ -151,3 +151,14 @@ def test_dm_env_and_pure_functions_give_identical_trajectories():
   assert np.sum(np.abs(np.asarray(rewards)) == 1.) >= 2
   assert env.observation_spec().shape == (30,)
   assert env.action_spec().num_values == 4
+
+
+def test_dm_env_specs_are_single_precision_and_match_timesteps():
+  env = two_colors.TwoColors(seed=0)
+  env.reset()
+  timestep = env.step(0)
+  for spec, value in ((env.reward_spec(), timestep.reward),
+                      (env.discount_spec(), timestep.discount),
+                      (env.observation_spec(), timestep.observation)):
+    assert spec.dtype == np.float32
+    spec.validate(np.asarray(value))

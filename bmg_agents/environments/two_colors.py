@@ -193,7 +193,8 @@ class TwoColors(dm_env.Environment):
     self._state, obs, reward = self._step(self._state,
                                           jnp.asarray(action, jnp.int32))
     return dm_env.transition(reward=np.asarray(reward),
-                             observation=np.asarray(obs))
+                             observation=np.asarray(obs),
+                             discount=np.float32(1.))
 
   def observation_spec(self) -> specs.BoundedArray:
     return specs.BoundedArray((observation_size(self._size),), np.float32,
@@ -204,6 +205,11 @@ class TwoColors(dm_env.Environment):
 
   def reward_spec(self) -> specs.Array:
     return specs.Array((), np.float32, name='reward')
+
+  def discount_spec(self) -> specs.BoundedArray:
+    # float32 like the reward: acme's adders give both one dtype.
+    return specs.BoundedArray((), np.float32, minimum=0., maximum=1.,
+                              name='discount')
 
 
 def reset_key(seed: int, index: int = 0) -> chex.PRNGKey:
