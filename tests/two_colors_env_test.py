@@ -154,7 +154,7 @@ def test_dm_env_and_pure_functions_give_identical_trajectories():
 
 
 def test_dm_env_specs_are_single_precision_and_match_timesteps():
-  env = two_colors.TwoColors(seed=0)
+  env = tc.TwoColors(seed=0)
   env.reset()
   timestep = env.step(0)
   for spec, value in ((env.reward_spec(), timestep.reward),
