@@ -63,6 +63,14 @@ def test_write_rows_refuses_unknown_keys_and_overwrites(tmp_path):
   np.testing.assert_array_equal(results.read_rows(path)['step'], [3., 4.])
   with pytest.raises(ValueError, match="'loss'"):
     results.write_rows(path, [{'step': 5, 'loss': 1.}], append=True)
+  # Explicit columns: agents with different metrics share one file.
+  both = os.path.join(tmp_path, 'both.csv')
+  results.write_rows(both, [{'step': 1}, {'step': 2, 'meta_loss': 3.}],
+                     columns=['step', 'meta_loss'])
+  np.testing.assert_array_equal(results.read_rows(both)['meta_loss'],
+                                [np.nan, 3.])
+  with pytest.raises(ValueError, match='header'):
+    results.write_rows(both, [{'step': 3}], append=True, columns=['step'])
   fresh = os.path.join(tmp_path, 'fresh.csv')
   results.write_rows(fresh, [{'a': 1}], append=True)
   assert results.columns_to_rows(results.read_rows(fresh)) == [{'a': 1.}]
@@ -170,7 +178,8 @@ def test_plot_curves_writes_a_png_with_seed_counts(tmp_path):
 def test_two_colors_panels_with_per_agent_intervals(tmp_path):
   metrics = {'reward': np.full((2, 10), .5),
              'entropy_weight': np.tile(np.linspace(1., .1, 5), (2, 2))}
-  no_schedule = {'reward': _metrics(2)['reward']}
+  no_schedule = {'reward': _metrics(2)['reward'],
+                 'entropy_weight': np.full((3, 6), np.nan)}  # Not logged.
   panels = plotting.two_colors_panels({'a': metrics, 'b': no_schedule},
                                       {'a': 100, 'b': 160}, 500)
   np.testing.assert_allclose(panels[0].curves[0].y[:, -1], 500.)

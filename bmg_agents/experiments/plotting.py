@@ -162,8 +162,8 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
 
   Args:
     results: label -> metrics of [seeds, intervals] arrays ('reward' the
-      mean reward per step; labels without `schedule_key` are left out of
-      the schedule panel).
+      mean reward per step; labels without a finite `schedule_key` are left
+      out of the schedule panel).
     interval_steps: steps per interval: one number, or one per label.
     flip_period: steps between reward flips.
     schedule_key: the metric of the schedule panel.
@@ -179,7 +179,8 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
     cumulative.append(Curve(label, steps,
                             np.cumsum(reward, axis=1) * intervals[label]))
     rate.append(Curve(label, steps, reward))
-    if schedule_key in metrics:
+    if (schedule_key in metrics
+        and results_lib.num_seeds(metrics[schedule_key])):
       schedule.append(Curve(label, steps, metrics[schedule_key]))
   flips = list(range(flip_period, last, flip_period))
   return [

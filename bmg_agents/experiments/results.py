@@ -50,12 +50,13 @@ STEP_COLUMN = 'step'
 
 
 def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
-               append: bool = False) -> str:
+               append: bool = False,
+               columns: Optional[Sequence[str]] = None) -> str:
   """Writes rows to the CSV `path` with fixed columns; returns `path`.
 
-  The columns are the keys of the first row (of the file's header when
-  appending); a later row may omit a column (its cell stays blank and reads
-  back as NaN) but a key that is not a column raises. The file is written to
+  The columns are `columns` if given, else the keys of the first row (the
+  file's header when appending); a row may omit a column (its cell stays
+  blank and reads back as NaN) but a key that is not a column raises. The file is written to
   a temporary file beside it and moved into place, so a reader never sees
   half a file and an interrupted write leaves the old one intact.
 
@@ -67,6 +68,8 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
       silently replace each other.
     append: add the rows after those already in `path` (a resumed run), under
       its existing header; a missing or empty file is written anew.
+    columns: the header, e.g. the union of the keys of agents that log
+      different metrics into one file.
 
   Raises:
     ValueError: no rows to write (and nothing to append to), a row with a
@@ -85,9 +88,15 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
   if existing and append:
     with open(path, newline='') as f:
       prefix = f.read()
-    columns = next(csv.reader([prefix.splitlines()[0]]))
+    header = next(csv.reader([prefix.splitlines()[0]]))
+    if columns is not None and list(columns) != header:
+      raise ValueError(f'write_rows: columns {list(columns)} are not the '
+                       f'header {header} of {path}.')
+    columns = header
     if not prefix.endswith('\n'):
       prefix += '\r\n'  # csv's own line terminator.
+  elif columns is not None:
+    columns = list(columns)
   elif rows:
     columns = list(rows[0])
   else:
