@@ -43,6 +43,13 @@ def test_write_rows_round_trips_nan_blanks_and_labels(tmp_path):
   np.testing.assert_array_equal(got['loss'], [np.nan, 2.])
   np.testing.assert_array_equal(got['norm'], [.5, np.nan])
   assert os.listdir(os.path.dirname(path)) == ['r.csv']  # No temp files.
+  assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+class _Unprintable:
+
+  def __str__(self):
+    raise RuntimeError('no text')
 
 
 def test_write_rows_refuses_unknown_keys_and_overwrites(tmp_path):
@@ -58,6 +65,11 @@ def test_write_rows_refuses_unknown_keys_and_overwrites(tmp_path):
   np.testing.assert_array_equal(results.read_rows(path)['step'], [1.])
   results.write_rows(path, [{'step': 3}], overwrite=True)
   np.testing.assert_array_equal(results.read_rows(path)['step'], [3.])
+  with pytest.raises(RuntimeError):  # A write that fails half-way...
+    results.write_rows(path, [{'step': 4}, {'step': _Unprintable()}],
+                       overwrite=True)
+  np.testing.assert_array_equal(results.read_rows(path)['step'], [3.])
+  assert os.listdir(tmp_path) == ['r.csv']  # ...leaves the old file alone.
   # A resumed run appends under the file's header, with the same checks.
   results.write_rows(path, [{'step': 4}], append=True)
   np.testing.assert_array_equal(results.read_rows(path)['step'], [3., 4.])

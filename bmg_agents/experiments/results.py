@@ -56,9 +56,10 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
 
   The columns are `columns` if given, else the keys of the first row (the
   file's header when appending); a row may omit a column (its cell stays
-  blank and reads back as NaN) but a key that is not a column raises. The file is written to
-  a temporary file beside it and moved into place, so a reader never sees
-  half a file and an interrupted write leaves the old one intact.
+  blank and reads back as NaN) but a key that is not a column raises. The
+  file is written to a temporary file beside it and moved into place, so a
+  reader never sees half a file and an interrupted write leaves the old one
+  intact.
 
   Args:
     path: the CSV to write; missing directories are created.
@@ -105,14 +106,16 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
     unknown = [k for k in row if k not in columns]
     if unknown:
       raise ValueError(
-          f'row {i} for {path} has keys {unknown} that are not columns '
-          f'{columns} (fixed by the first row); log the same keys in every '
-          'row.')
+          f'row {i} for {path} has keys {unknown} that are not its columns '
+          f'{columns}; log the same keys in every row (or pass `columns`).')
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   handle, temporary = tempfile.mkstemp(
       dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.partial')
   try:
+    # mkstemp's file is private (0o600); results are read by others.
+    os.chmod(temporary, os.stat(path).st_mode if os.path.isfile(path)
+             else 0o644)
     with os.fdopen(handle, 'w', newline='') as f:
       f.write(prefix)
       writer = csv.DictWriter(f, fieldnames=columns)
