@@ -38,7 +38,8 @@ import numpy as np
 from bmg_agents import actor_critic_bmg as ac
 from bmg_agents import anakin
 from bmg_agents.actor_critic_bmg import fused
-from bmg_agents.utils import two_colors_results as results_lib
+from bmg_agents.experiments import plotting
+from bmg_agents.experiments import results as results_lib
 
 SETTINGS = {
     'fixed_0.01': dict(agent='fixed', entropy=0.01),
@@ -94,13 +95,13 @@ def _plot_csvs(specs):
   results, intervals = {}, {}
   for spec in specs:
     path, _, label = spec.partition('=')
-    for name, (metrics, interval) in results_lib.read_csv(path).items():
+    for name, (metrics, interval) in results_lib.read_metrics(path).items():
       results[label or name], intervals[label or name] = metrics, interval
   for name, metrics in results.items():
     print(_summary_line(name, metrics, intervals[name], _FLIP.value))
-  path = results_lib.plot(
-      os.path.join(_RESULTS.value, 'two_colors_results.png'), results,
-      intervals, _FLIP.value)
+  path = os.path.join(_RESULTS.value, 'two_colors_results.png')
+  plotting.plot_curves(path, plotting.two_colors_panels(results, intervals,
+                                                        _FLIP.value))
   print(f'Wrote {path}')
 
 
@@ -122,14 +123,18 @@ def main(argv):
         progress=anakin.Progress(_NUM_STEPS.value, len(seeds), label=name,
                                  every_secs=30.),
         max_seeds_per_group=_GROUP.value)
-    rows += results_lib.to_rows(name, metrics, interval, seeds)
+    rows += results_lib.metrics_to_rows(name, metrics, interval, seeds)
     results[name], intervals[name] = metrics, interval
     print(_summary_line(name, metrics, interval, _FLIP.value), flush=True)
-  path = results_lib.write_csv(
-      os.path.join(_RESULTS.value, 'results.csv'), rows)
-  png = results_lib.plot(
-      os.path.join(_RESULTS.value, 'two_colors_results.png'), results,
-      intervals, _FLIP.value)
+  # A benchmark regenerates its own files: a rerun replaces them. Settings
+  # log different metrics (MG/BMG add meta-gradient ones): a blank cell for
+  # a metric a setting does not log.
+  path = results_lib.write_rows(
+      os.path.join(_RESULTS.value, 'results.csv'), rows, overwrite=True,
+      columns=list(dict.fromkeys(k for row in rows for k in row)))
+  png = os.path.join(_RESULTS.value, 'two_colors_results.png')
+  plotting.plot_curves(png, plotting.two_colors_panels(results, intervals,
+                                                       _FLIP.value))
   print(f'Wrote {path} and {png}')
 
 

@@ -19,8 +19,9 @@ run, the sweep vmapped with the seeds), then BMG with policy matching at a
 small and a large L, and 'value' and policy + 'value' matching at the large
 L (--only picks a subset). Prints total reward per seed (mean ± standard
 error), the reward rate over the last cycle, and how ε moves within reward
-cycles (first vs last tenth of each cycle). Writes one CSV per agent and a
-PNG to --results_dir.
+cycles (first vs last tenth of each cycle). Writes one CSV per agent (a row
+per seed and chunk, `results.read_metrics` reads it back) and a PNG to
+--results_dir.
 
   PYTHONPATH=. .venv/bin/python benchmarks/q_lambda_results.py
 """
@@ -33,9 +34,10 @@ from absl import flags
 import numpy as np
 
 from bmg_agents import anakin
+from bmg_agents.experiments import plotting
+from bmg_agents.experiments import results
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
-from bmg_agents.utils import two_colors_results
 
 NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds per agent.')
 FLIP_PERIOD = flags.DEFINE_integer('flip_period', 20_000,
@@ -54,25 +56,42 @@ RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/q_lambda_bench',
 SEED = flags.DEFINE_integer('seed', 0, 'Seed of every run.')
 
 
-def _cycle_epsilon(rows, flip_period):
-  """Mean ε over the first and the last tenth of every complete cycle."""
-  steps = np.array([r['step'] for r in rows])
-  eps = np.array([r['epsilon'] for r in rows])
+def _by_seed(metrics):
+  """`reporting.run`'s [chunks, seeds] metrics as [seeds, chunks]."""
+  return {k: np.asarray(v).T for k, v in metrics.items()}
+
+
+def _cycle_epsilon(epsilon, chunk, flip_period):
+  """Mean ε over the first and the last tenth of every cycle.
+
+  Args:
+    epsilon: [seeds, chunks] ε of each seed, one value per chunk.
+    chunk: steps per chunk.
+    flip_period: steps per reward cycle.
+  """
+  steps = np.arange(1, epsilon.shape[1] + 1) * chunk
+  eps = epsilon.mean(axis=0)
   phase = ((steps - 1) % flip_period) / flip_period
   return eps[phase < .1].mean(), eps[phase >= .9].mean()
 
 
 def _summary(name, metrics, chunk, flip_period, elapsed):
-  totals = metrics['reward'].sum(0) * chunk  # [seeds]
-  rows = reporting.rows_from_metrics(metrics, chunk)
-  cycle_rows = flip_period // chunk
-  last = metrics['reward'][-cycle_rows:].mean()
-  early, late = _cycle_epsilon(rows, flip_period)
-  se = totals.std(ddof=1) / np.sqrt(len(totals)) if len(totals) > 1 else 0.
-  print(f'{name:24s} total {totals.mean():8.1f} ± {se:6.1f}   last-cycle '
+  """Prints the run's line; `metrics` are [seeds, chunks]."""
+  totals = results.total_reward(metrics, chunk)  # [seeds]
+  cycle_chunks = flip_period // chunk
+  last = metrics['reward'][:, -cycle_chunks:].mean()
+  early, late = _cycle_epsilon(metrics['epsilon'], chunk, flip_period)
+  _, se = results.mean_and_stderr(totals[:, None])
+  print(f'{name:24s} total {totals.mean():8.1f} ± {se[0]:6.1f}   last-cycle '
         f'rate {last:+.4f}   ε first/last tenth of cycles {early:.3f}/'
         f'{late:.3f}   ({elapsed:.0f}s)', flush=True)
-  return rows
+
+
+def _write(name, metrics, chunk):
+  # A benchmark regenerates its own files: a rerun replaces them.
+  results.write_rows(os.path.join(RESULTS_DIR.value, f'{name}.csv'),
+                     results.metrics_to_rows(name, metrics, chunk),
+                     overwrite=True)
 
 
 def main(argv):
@@ -98,30 +117,27 @@ def main(argv):
     start = time.time()
     if spec is None:
       config = config_lib.QLambdaConfig(agent='fixed', **common)
-      metrics = reporting.run(config, seeds * len(epsilons), num_steps,
-                              chunk, flip, SEED.value,
-                              epsilons=np.repeat(epsilons, seeds),
-                              label=name)
+      metrics = _by_seed(reporting.run(
+          config, seeds * len(epsilons), num_steps, chunk, flip, SEED.value,
+          epsilons=np.repeat(epsilons, seeds), label=name))
       for i, eps in enumerate(epsilons):
-        part = {k: v[:, i * seeds:(i + 1) * seeds]
-                for k, v in metrics.items()}
+        part = {k: v[i * seeds:(i + 1) * seeds] for k, v in metrics.items()}
         label = f'fixed_eps{eps}'
-        rows = _summary(label, part, chunk, flip, time.time() - start)
-        two_colors_results.write_csv(
-            os.path.join(RESULTS_DIR.value, f'{label}.csv'), rows)
+        _summary(label, part, chunk, flip, time.time() - start)
+        _write(label, part, chunk)
         curves[f'ε = {eps}'] = part
       continue
     matching, num_l = spec
     config = config_lib.QLambdaConfig(agent='bmg', matching=matching,
                                       L=num_l, **common)
-    metrics = reporting.run(config, seeds, num_steps, chunk, flip,
-                            SEED.value, label=name)
-    rows = _summary(name, metrics, chunk, flip, time.time() - start)
-    two_colors_results.write_csv(
-        os.path.join(RESULTS_DIR.value, f'{name}.csv'), rows)
+    metrics = _by_seed(reporting.run(config, seeds, num_steps, chunk, flip,
+                                     SEED.value, label=name))
+    _summary(name, metrics, chunk, flip, time.time() - start)
+    _write(name, metrics, chunk)
     curves[f'BMG {matching} L={num_l}'] = metrics
-  reporting.plot(os.path.join(RESULTS_DIR.value, 'q_lambda_results.png'),
-                 curves, chunk, flip)
+  plotting.plot_curves(
+      os.path.join(RESULTS_DIR.value, 'q_lambda_results.png'),
+      plotting.two_colors_panels(curves, chunk, flip, 'epsilon', 'ε'))
 
 
 if __name__ == '__main__':

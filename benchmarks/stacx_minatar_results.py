@@ -34,7 +34,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from bmg_agents.utils import learning_curves
+from bmg_agents.experiments import plotting
+from bmg_agents.experiments import results
 
 AGENTS = {
     'stacx': ['--meta_objective=mg'],
@@ -103,10 +104,7 @@ def main(argv):
   frames = _SUMMARY_FRAMES.value or _NUM_FRAMES.value
   edges = np.linspace(0, frames, _BINS.value + 1)
   centres = (edges[:-1] + edges[1:]) / 2
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, ax = plt.subplots(figsize=(6, 4))
+  curves_to_plot = []
   print(f'MinAtar {_GAME.value}, first {frames:,} of {_NUM_FRAMES.value:,} '
         'frames, mean episode return (mean +- s.e. over seeds) in the first '
         f'and last {frames // _BINS.value:,} frames:')
@@ -114,17 +112,17 @@ def main(argv):
     curves, learner_logs = [], []
     for seed in _SEEDS.value:
       try:
-        log = learning_curves.read_log(_run_dir(agent, seed))
-        learner_logs.append(learning_curves.read_log(_run_dir(agent, seed),
-                                                     'learner'))
+        log = results.read_log(_run_dir(agent, seed))
+        learner_logs.append(results.read_log(_run_dir(agent, seed),
+                                             'learner'))
       except FileNotFoundError as e:
         print(f'  {agent} seed {seed}: {e}')
         continue
-      curves.append(learning_curves.binned_mean(
+      curves.append(results.binned_mean(
           log['actor_steps'], log['episode_return'], edges))
     if not curves:
       continue
-    mean, stderr = learning_curves.mean_and_stderr(np.stack(curves))
+    mean, stderr = results.mean_and_stderr(np.stack(curves))
     print(f'  {agent:12s} ({len(curves)} seeds): first {mean[0]:.2f} +- '
           f'{stderr[0]:.2f}, last {mean[-1]:.2f} +- {stderr[-1]:.2f}; '
           'seeds last: ' + ', '.join(f'{c[-1]:.2f}' for c in curves))
@@ -134,14 +132,11 @@ def main(argv):
                                      for l in learner_logs]))
     print(f'  {"":12s} median meta-gradient norm {norm:.1e}; final main-head '
           + ', '.join(f'{k} {v:.4f}' for k, v in final.items()))
-    ax.plot(centres, mean, label=agent)
-    ax.fill_between(centres, mean - stderr, mean + stderr, alpha=.2)
-  ax.set(xlabel='frames', ylabel='episode return',
-         title=f'MinAtar {_GAME.value} ({len(_SEEDS.value)} seeds)')
-  ax.legend()
-  fig.tight_layout()
+    curves_to_plot.append(plotting.Curve(agent, centres, np.stack(curves)))
   path = os.path.join(_RESULTS_DIR.value, f'minatar_{_GAME.value}.png')
-  fig.savefig(path, dpi=100)
+  plotting.plot_curves(path, [plotting.Panel(
+      f'MinAtar {_GAME.value}: STACX vs BMG', 'frames',
+      'episode return (mean ± s.e.)', curves_to_plot)])
   print('wrote', path)
 
 
