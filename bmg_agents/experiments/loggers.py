@@ -31,17 +31,16 @@ from acme.utils.loggers import filters
 from acme.utils.loggers import terminal
 import numpy as np
 
+from bmg_agents.experiments import results
 
-def log_path(directory: str, label: str) -> str:
-  """Where a worker's rows go: directory/logs/<label>/logs.csv (acme's)."""
-  return os.path.join(directory, 'logs', label, 'logs.csv')
+log_path = results.log_path
 
 
 class CSVLogger(loggers.Logger):
   """Writes every row to `log_path(directory, label)` with fixed columns."""
 
   def __init__(self, directory: str, label: str):
-    self._path = log_path(directory, label)
+    self._path = results.log_path(directory, label)
     self._label = label
     self._file = None
     self._writer = None
