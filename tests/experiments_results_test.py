@@ -157,7 +157,10 @@ def test_totals_cycle_ranges_and_summary():
   ranges = results.cycle_ranges(metrics['entropy_weight'], 100, 500, 100)
   np.testing.assert_allclose(ranges, np.full((2, 2), .775 - .1))
   assert results.summary({'a': metrics}, {'a': 100}) == [
-      'a: total reward 500 +- 0 over 2 seeds']
+      'a: total reward 500 ± 0 (s.e., n=2 seeds)']
+  metrics['reward'][1] = 1.  # Totals 500 and 1000: s.e. 250.
+  assert results.summary({'a': metrics}, 100) == [
+      'a: total reward 750 ± 250 (s.e., n=2 seeds)']
   assert results.summary({'a': metrics}, 100) == results.summary(
       {'a': metrics}, {'a': 100})
 

@@ -95,6 +95,34 @@ def prepare_results_dir(argv: Sequence[str]) -> str:
   return path
 
 
+def report_two_colors(results_dir: str, runs, intervals, flip_period: int,
+                      schedule_key: str, schedule_label: str) -> None:
+  """Writes a fused two-colours comparison: metrics.csv, a PNG, a summary.
+
+  Args:
+    results_dir: the run's directory.
+    runs: {agent label: {metric: [seeds, intervals] array}}.
+    intervals: steps per logged interval (one int, or one per label).
+    flip_period: steps between reward flips (dotted lines in the figure).
+    schedule_key: the meta-learned quantity's metric, e.g. 'epsilon'.
+    schedule_label: its axis label.
+  """
+  # Imported here: matplotlib takes a second to import.
+  from bmg_agents.experiments import plotting  # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import results  # pylint: disable=g-import-not-at-top
+  per_label = results.per_label(intervals, runs)
+  rows = [row for label, metrics in runs.items()
+          for row in results.metrics_to_rows(label, metrics, per_label[label])]
+  csv_path = results.write_rows(
+      os.path.join(results_dir, 'metrics.csv'), rows,
+      columns=list(dict.fromkeys(k for row in rows for k in row)))
+  png_path = os.path.join(results_dir, 'two_colors.png')
+  plotting.plot_curves(png_path, plotting.two_colors_panels(
+      runs, per_label, flip_period, schedule_key, schedule_label))
+  print('\n'.join(results.summary(runs, per_label)))
+  print(f'Wrote {csv_path} and {png_path}.')
+
+
 def run(experiment, name: str):
   """Runs an `ExperimentConfig` as --runner says (single process/Launchpad).
 

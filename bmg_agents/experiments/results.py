@@ -292,7 +292,7 @@ def cycle_ranges(values: np.ndarray, interval_steps: int, flip_period: int,
 
 def summary(results: Mapping[str, Metrics],
             interval_steps: Union[int, Mapping[str, int]]) -> List[str]:
-  """Lines 'label: total reward mean +- std over N seeds'.
+  """Lines 'label: total reward mean ± s.e. (n=N seeds)'.
 
   Args:
     results: label -> metrics.
@@ -301,9 +301,10 @@ def summary(results: Mapping[str, Metrics],
   intervals = per_label(interval_steps, results)
   lines = []
   for label, metrics in results.items():
-    totals = total_reward(metrics, intervals[label])
-    lines.append(f'{label}: total reward {totals.mean():,.0f} '
-                 f'+- {totals.std():,.0f} over {len(totals)} seeds')
+    totals = total_reward(metrics, intervals[label])[:, None]
+    mean, stderr = mean_and_stderr(totals)
+    lines.append(f'{label}: total reward {mean[0]:,.0f} ± {stderr[0]:,.0f} '
+                 f'(s.e., n={num_seeds(totals)} seeds)')
   return lines
 
 
