@@ -289,7 +289,8 @@ def test_config_is_a_meta_gradient_config_with_a_derived_objective():
     assert dataclasses.replace(
         config, method=method).meta_objective == objective
   with pytest.raises(TypeError):  # Derived: not a second, free field.
-    config_lib.MAMLConfig(meta_objective='mg')  # pylint: disable=unexpected-keyword-arg
+    kwargs = {'meta_objective': 'mg'}
+    config_lib.MAMLConfig(**kwargs)
   # core.matching's vocabulary over logits, sums and aliases included.
   for spec in ('reverse_kl', 'symmetric_kl', 'kl_s', 'kl+0.5*reverse_kl'):
     config_lib.MAMLConfig(matching=spec)

@@ -102,8 +102,8 @@ class MAMLConfig(core_config.MetaGradientConfig):
       if name not in MATCHINGS:
         raise ValueError(
             f'matching: {name!r} does not compare logits; MAML-BMG '
-            f'matches the classifier\'s logits with {", ".join(MATCHINGS)} (or a weighted sum '
-            f'of them), got {self.matching!r}.')
+            f'matches the classifier\'s logits with {", ".join(MATCHINGS)} '
+            f'(or a weighted sum of them), got {self.matching!r}.')
     for name in ('ways', 'shots', 'queries', 'meta_batch_size', 'channels',
                  'num_layers'):
       core_config.check_int(name, getattr(self, name), 1)
