@@ -173,8 +173,8 @@ def test_update_step_averages_tasks_and_reports_diagnostics():
               for i in range(2)]
   expected = _TREE(lambda a, b: (a + b) / 2, *per_task)
   # The default task map (lax.map); benchmarks/maml_speed.py runs the others.
-  step = learning.make_update_step(net, config, optimizer)
-  new_state, metrics = jax.jit(step)(state, tasks)
+  step = jax.jit(learning.make_update_step(net, config, optimizer))
+  new_state, metrics = step(state, tasks)
   _TREE(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
         new_state.last_meta_grad, expected)
   assert float(metrics['variance']) > 0
@@ -185,12 +185,12 @@ def test_update_step_averages_tasks_and_reports_diagnostics():
                              rtol=1e-4)
   assert float(metrics[core.diagnostics.META_GRAD_COSINE]) == 0.
   assert 'cosine' not in metrics and 'norm' not in metrics
-  _, again = jax.jit(step)(new_state, tasks)
+  _, again = step(new_state, tasks)
   assert set(again) == set(metrics)
   assert 0. < float(again[core.diagnostics.META_GRAD_COSINE]) <= 1. + 1e-6
   # One task per meta-batch: the same keys, batch statistics NaN.
   one = _TREE(lambda x: x[:1], tasks)
-  _, single = jax.jit(step)(state, one)
+  _, single = step(state, one)
   assert set(single) == set(metrics)
   assert np.isnan(single['variance']) and np.isnan(single['norm_to_variance'])
 
