@@ -51,11 +51,10 @@ STEPS = flags.DEFINE_integer('steps', 3, 'Meta-steps timed per round.')
 
 
 def _make_step(config, image_shape, im2col=True):
-  net = networks_lib.make_conv4_networks(
-      config.ways, image_shape, config.channels, im2col=im2col)
+  net = networks_lib.make_networks(image_shape, config, im2col=im2col)
   optimizer = learning.make_meta_optimizer(config)
   state = learning.init_state(jax.random.PRNGKey(0), net, optimizer)
-  step = jax.jit(learning.make_update_step(net.apply, config, optimizer))
+  step = jax.jit(learning.make_update_step(net, config, optimizer))
   return step, state
 
 

@@ -18,6 +18,7 @@ There is no environment to act in: the meta-learner's experience is tasks.
 A `TaskSampler` produces reproducible meta-batches from the meta-train split
 for the learner; an `Evaluator` adapts the current initialisation to a fixed
 set of tasks of another split and reports query accuracy (App. D.2).
+Neither imports Acme.
 """
 
 import functools
@@ -38,12 +39,19 @@ def _sample_tasks(key, images, num_tasks, ways, shots, queries):
   return data_lib.sample_tasks(key, images, num_tasks, ways, shots, queries)
 
 
+def mean_and_ci95(values) -> Dict[str, float]:
+  """Mean and half-width of the normal 95% interval of the mean."""
+  values = np.asarray(values, np.float64)
+  half = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
+  return {'mean': float(values.mean()), 'ci95': float(half)}
+
+
 class TaskSampler(Iterator[data_lib.Task]):
   """Endless meta-batches of N-way M-shot tasks from one split.
 
   Meta-batch t is `learning.sample_meta_batch(task_key, t, ...)`, so a run
   is reproducible, a resumed run continues the same task stream, and the
-  fused runner (`learning.make_fused_train`) sees the same tasks.
+  fused runner (`fused.make_fused_train`) sees the same tasks.
   """
 
   def __init__(self, images: np.ndarray, config: config_lib.MAMLConfig,
@@ -76,7 +84,7 @@ class Evaluator:
                chunk: int = 100):
     data_lib.check_task_shape(images, config.ways, config.shots,
                               config.queries, split)
-    self._evaluate = jax.jit(learning.make_evaluate(networks.apply, config))
+    self._evaluate = jax.jit(learning.make_evaluate(networks, config))
     images = jnp.asarray(images)
     key = jax.random.PRNGKey(seed)
     # Chunks of at most `chunk` tasks bound the memory of one call.
@@ -93,6 +101,6 @@ class Evaluator:
       accuracy, loss = self._evaluate(meta_params, tasks)
       accuracies.append(np.asarray(accuracy))
       losses.append(np.asarray(loss))
-    stats = learning.mean_and_ci95(np.concatenate(accuracies))
+    stats = mean_and_ci95(np.concatenate(accuracies))
     return {'accuracy': stats['mean'], 'accuracy_ci95': stats['ci95'],
             'loss': float(np.concatenate(losses).mean())}

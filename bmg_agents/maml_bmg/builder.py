@@ -12,10 +12,12 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Builds the MAML-BMG components from a config: networks, the task sampler
-("actor"), evaluators and the meta-learner."""
 
-from typing import Optional, Sequence
+"""Builds the MAML-BMG components from a config: the task sampler ("actor"),
+evaluators and the meta-learner. Networks come from
+`networks.make_networks(image_shape, config)`."""
+
+from typing import Callable, Optional
 
 from acme.utils import counting
 from acme.utils import loggers
@@ -24,6 +26,7 @@ import numpy as np
 
 from bmg_agents.maml_bmg import acting
 from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents.maml_bmg import learner as learner_lib
 from bmg_agents.maml_bmg import learning
 from bmg_agents.maml_bmg import networks as networks_lib
 
@@ -33,41 +36,53 @@ class MAMLBuilder:
 
   Few-shot meta-learning has no environment, replay or adder: the learner's
   experience is tasks, produced in-process by a `TaskSampler`. This builder
-  therefore offers the `make_*` methods that apply (networks, learner, the
+  therefore offers the `make_*` methods that apply (learner, the
   task-sampling "actor", evaluators) rather than subclassing acme's
   `ActorLearnerBuilder`, whose replay-table / adder / policy methods would be
-  empty here.
+  empty here. `make_learner` follows that interface's argument names and
+  order (random_key, networks, dataset, logger_fn, ..., counter).
   """
 
   def __init__(self, config: config_lib.MAMLConfig):
     self._config = config
 
-  def make_networks(self, image_shape: Sequence[int]
-                    ) -> networks_lib.MAMLNetworks:
-    return networks_lib.make_conv4_networks(
-        self._config.ways, image_shape, self._config.channels,
-        self._config.num_layers)
-
   def make_task_sampler(self, images: np.ndarray, task_key: jax.Array,
                         start: int = 0) -> acting.TaskSampler:
+    """Meta-batches of the split `images`, from meta-step `start` on."""
     return acting.TaskSampler(images, self._config, task_key, start)
 
   def make_evaluator(self, networks: networks_lib.MAMLNetworks,
                      images: np.ndarray, num_tasks: int, seed: int,
                      split: str) -> acting.Evaluator:
+    """An evaluator on `num_tasks` fixed tasks of the split `images`."""
     return acting.Evaluator(networks, images, self._config, num_tasks, seed,
                             split)
 
-  def make_learner(self, random_key: jax.Array,
-                   networks: networks_lib.MAMLNetworks,
-                   iterator: acting.TaskSampler,
-                   counter: Optional[counting.Counter] = None,
-                   logger: Optional[loggers.Logger] = None
-                   ) -> learning.MAMLLearner:
+  def make_learner(
+      self,
+      random_key: jax.Array,
+      networks: networks_lib.MAMLNetworks,
+      dataset: acting.TaskSampler,
+      logger_fn: Optional[Callable[[], loggers.Logger]] = None,
+      counter: Optional[counting.Counter] = None,
+  ) -> learner_lib.MAMLLearner:
+    """The meta-learner.
+
+    Args:
+      random_key: initialises w.
+      networks: from `networks.make_networks`.
+      dataset: meta-batches of tasks, e.g. from `make_task_sampler`.
+      logger_fn: a zero-argument callable returning the learner's logger
+        (None: a quiet terminal logger).
+      counter: the learner's counter (None: a new one).
+
+    Raises:
+      ValueError: for ANIL when the networks have no module `networks.head`.
+    """
     meta_optimizer = learning.make_meta_optimizer(self._config)
     update_step = learning.make_update_step(
-        networks.apply, self._config, meta_optimizer)
-    return learning.MAMLLearner(
-        networks=networks, iterator=iterator, update_step=update_step,
+        networks, self._config, meta_optimizer)
+    return learner_lib.MAMLLearner(
+        networks=networks, iterator=dataset, update_step=update_step,
         meta_optimizer=meta_optimizer, random_key=random_key,
-        counter=counter, logger=logger)
+        counter=counter, logger=logger_fn() if logger_fn else None)

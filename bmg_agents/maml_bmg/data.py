@@ -18,6 +18,12 @@ Few-shot classification data is not a dm_env environment (there are no time
 steps, actions or rewards), and only the MAML agent uses it, so it lives in
 the agent's package rather than in `bmg_agents/environments/`.
 
+The loaders are written here because no library of the pinned stack loads
+these few-shot splits: tensorflow-datasets is not installed (and would pull
+TensorFlow into a pure-JAX agent); its Omniglot has only the background /
+evaluation splits and it has no MiniImagenet; the libraries that ship the
+Ravi & Larochelle / Vinyals splits (learn2learn, torchmeta) are PyTorch.
+
 Every dataset becomes a `FewShotDataset`: three class-disjoint splits, each a
 class-major uint8 array [classes, instances, height, width, channels]. Tasks
 are then sampled on device by the pure function `sample_tasks`, so the same

@@ -23,6 +23,10 @@ hand-drawn Omniglot characters do. Characters whose normalised renderings
 look alike (e.g. Latin 'A' and Cyrillic 'А') are merged greedily, so every
 class is visually distinct. Generation is deterministic in its arguments
 (about 0.2 ms per image) and needs only Pillow and matplotlib.
+
+Hand-written because no library offers a download-free few-shot dataset:
+the real ones (Omniglot, MiniImagenet) need files from the web, which tests
+and the demo must not depend on.
 """
 
 import functools

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""MAML-BMG meta-learner: pure meta-update functions and the Acme learner.
+
+"""MAML-BMG meta-learning as pure JAX functions (no Acme).
 
 The meta-parameters w are the initialisation of every task's learner
 (x(0) = w, MAML). Per task, K SGD steps on the support set give x(K)(w)
@@ -22,27 +23,29 @@ with x̃ = L − 1 SGD steps on the query set from x(K) and a final gradient
 step (`core.bmg_loss`, Eq. 2, Alg. 7). The meta-gradient is averaged over
 the meta-batch and applied with Adam. See App. D of "Bootstrapped
 Meta-Learning" (Flennerhag et al., https://arxiv.org/abs/2109.04504).
+The Acme learner wrapping `make_update_step` is `learner.MAMLLearner`.
 """
 
-import time
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
-from acme import core as acme_core
-from acme.utils import counting
-from acme.utils import loggers
 import haiku as hk
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from bmg_agents import core
+from bmg_agents.core import diagnostics
 from bmg_agents.maml_bmg import config as config_lib
 from bmg_agents.maml_bmg import data as data_lib
+from bmg_agents.maml_bmg import losses
 from bmg_agents.maml_bmg import networks as networks_lib
 
 Params = networks_lib.Params
 Task = data_lib.Task
+
+# Table 6 batch statistics logged besides `core.diagnostics`' norm and cosine
+# (NaN for a meta-batch of one task, so that every run logs the same keys).
+BATCH_STATISTICS = ('variance', 'norm_to_variance')
 
 
 class TrainingState(NamedTuple):
@@ -60,30 +63,22 @@ class TrainingState(NamedTuple):
   steps: jnp.ndarray
 
 
-def cross_entropy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
-  """Mean negative log-likelihood f_D of labels [B] under logits [B, N]."""
-  return optax.softmax_cross_entropy_with_integer_labels(
-      logits, labels).mean()
-
-
-def accuracy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
-  return jnp.mean(jnp.argmax(logits, axis=-1) == labels)
-
-
 def make_update_fn(apply_fn: Callable[[Params, jnp.ndarray], jnp.ndarray],
-                   learning_rate: float, head_only: bool = False,
+                   learning_rate: float, head: Optional[str] = None,
                    first_order: bool = False) -> core.updates.UpdateFn:
   """The inner update φ: one SGD step x − α∇f_D(x) on (images, labels).
 
   Written here rather than with `core.gradient_update` for two variants the
   core does not have: ANIL (Raghu et al., 2020) differentiates and updates
-  only the linear head, and FOMAML (Finn et al., 2017) stops the gradient of
+  only the head module, and FOMAML (Finn et al., 2017) stops the gradient of
   the step, so that ∂x(K)/∂w = I and the meta-gradient is ∇f(x(K)).
 
   Args:
     apply_fn: (params, images) -> logits.
     learning_rate: α.
-    head_only: update only the head (ANIL).
+    head: None updates every parameter; a Haiku module name updates that
+      module only (ANIL; `MAMLNetworks.head`). A name the params lack raises
+      a ValueError listing the module names (`networks.split_head`).
     first_order: treat the step's gradient as a constant (FOMAML).
 
   Returns:
@@ -94,24 +89,39 @@ def make_update_fn(apply_fn: Callable[[Params, jnp.ndarray], jnp.ndarray],
   def update_fn(params, opt_state, meta_params, batch):
     del meta_params  # φ does not depend on w; x(0) = w does.
     images, labels = batch
-    if head_only:
-      head, body = hk.data_structures.partition(networks_lib.is_head, params)
-      loss_fn = lambda h: cross_entropy(
+    if head is not None:
+      adapted, body = networks_lib.split_head(params, head)
+      loss_fn = lambda h: losses.cross_entropy(
           apply_fn(hk.data_structures.merge(h, body), images), labels)
-      adapted = head
     else:
-      loss_fn = lambda x: cross_entropy(apply_fn(x, images), labels)
       adapted = params
+      loss_fn = lambda x: losses.cross_entropy(apply_fn(x, images), labels)
     loss, grads = jax.value_and_grad(loss_fn)(adapted)
     if first_order:
       grads = jax.lax.stop_gradient(grads)
     adapted = jax.tree_util.tree_map(
         lambda p, g: p - learning_rate * g, adapted, grads)
-    if head_only:
+    if head is not None:
       adapted = hk.data_structures.merge(adapted, body)
     return adapted, opt_state, {'loss': loss}
 
   return update_fn
+
+
+def adapted_head(networks: networks_lib.MAMLNetworks,
+                 config: config_lib.MAMLConfig) -> Optional[str]:
+  """The module the inner loop adapts: `networks.head` for ANIL, else None
+  (all parameters).
+
+  Raises:
+    ValueError: for ANIL, if the networks' parameters have no module named
+      `networks.head` (checked on abstract values: nothing is computed).
+  """
+  if config.method != 'anil':
+    return None
+  params = jax.eval_shape(networks.init, jax.random.PRNGKey(0))
+  networks_lib.split_head(params, networks.head)
+  return networks.head
 
 
 def repeat(batch, n: int):
@@ -120,38 +130,43 @@ def repeat(batch, n: int):
       lambda x: jnp.broadcast_to(x, (n,) + x.shape), batch)
 
 
-def make_task_meta_loss(apply_fn, config: config_lib.MAMLConfig):
+def make_task_meta_loss(networks: networks_lib.MAMLNetworks,
+                        config: config_lib.MAMLConfig):
   """Returns (w, task) -> (meta-loss, metrics) for one task.
 
   MG (maml / fomaml / anil): f_{D'}(x(K)(w)), the query cross-entropy after
   K inner steps on the support set. BMG: μ(x̃, x(K)(w)) on the query set
   (Alg. 7), where x̃ takes L − 1 further inner steps on the query set and a
-  final SGD step x − α∇f_{D'}(x); the target is a constant (`core`).
+  final step (`config.final_step`); the target is a constant (`core`).
 
   Args:
-    apply_fn: (params, images) -> logits.
+    networks: the classifier (`networks.head` is ANIL's adapted module).
     config: the agent's config.
+
+  Raises:
+    ValueError: for ANIL when the networks have no module `networks.head`.
   """
+  apply_fn = networks.apply
   update_fn = make_update_fn(
       apply_fn, config.inner_learning_rate,
-      head_only=config.method == 'anil',
+      head=adapted_head(networks, config),
       first_order=config.method == 'fomaml')
-  batch_loss = lambda x, batch: cross_entropy(apply_fn(x, batch[0]), batch[1])
-  target_fn = core.make_target_fn(
-      update_fn, core.sgd_step(batch_loss, config.inner_learning_rate))
-  match = core.make_matching_fn(config.matching, config.temperature)
-
-  def matching_fn(target, params, meta_params, batch):
-    del meta_params
-    images, _ = batch
-    return match(core.Outputs(logits=apply_fn(target, images)),
-                 core.Outputs(logits=apply_fn(params, images)))
+  batch_loss = lambda x, batch: losses.cross_entropy(
+      apply_fn(x, batch[0]), batch[1])
+  final_step = (core.sgd_step(batch_loss, config.inner_learning_rate)
+                if config.final_step == 'objective' else None)
+  target_fn = core.make_target_fn(update_fn, final_step)
+  matching_fn = core.matching.make_bmg_matching_fn(
+      config.matching,
+      lambda params, meta_params, batch: core.Outputs(
+          logits=apply_fn(params, batch[0])),
+      config.temperature)
 
   def task_meta_loss(meta_params, task: Task):
     support = (task.support_images, task.support_labels)
     query = (task.query_images, task.query_labels)
     inner = repeat(support, config.K)
-    if config.method == 'bmg':
+    if config.meta_objective == 'bmg':
       bootstrap = repeat(query, config.L - 1) if config.L > 1 else None
       loss, out = core.bmg_loss(
           meta_params, meta_params, (), inner,
@@ -165,8 +180,8 @@ def make_task_meta_loss(apply_fn, config: config_lib.MAMLConfig):
     metrics = {
         'meta_loss': loss,
         'support_loss': out.inner_metrics['loss'][0],
-        'query_loss': cross_entropy(logits, task.query_labels),
-        'query_accuracy': accuracy(logits, task.query_labels),
+        'query_loss': losses.cross_entropy(logits, task.query_labels),
+        'query_accuracy': losses.accuracy(logits, task.query_labels),
     }
     return loss, metrics
 
@@ -198,16 +213,20 @@ def make_meta_optimizer(config: config_lib.MAMLConfig
   return optax.adam(config.meta_learning_rate)
 
 
-def make_update_step(apply_fn, config: config_lib.MAMLConfig,
+def make_update_step(networks: networks_lib.MAMLNetworks,
+                     config: config_lib.MAMLConfig,
                      meta_optimizer: optax.GradientTransformation):
   """Returns the pure meta-update (state, tasks) -> (state, metrics).
 
   The meta-gradient is the mean over the meta-batch of per-task
-  meta-gradients (App. D.1); their spread gives the Table 6 diagnostics:
-  per-batch variance, norm-to-variance ratio, and the cosine similarity to
-  the previous meta-gradient.
+  meta-gradients (App. D.1). Metrics: the task-averaged meta-loss, support /
+  query losses and query accuracy; `core.diagnostics.META_GRAD_NORM` and
+  `META_GRAD_COSINE` (cosine to the previous meta-gradient, 0 at the first
+  step); and the Table 6 per-batch variance and norm-to-variance ratio of the
+  per-task meta-gradients (`BATCH_STATISTICS`, NaN for one task). The keys
+  are the same at every step.
   """
-  task_grad = jax.grad(make_task_meta_loss(apply_fn, config), has_aux=True)
+  task_grad = jax.grad(make_task_meta_loss(networks, config), has_aux=True)
 
   def update_step(state: TrainingState, tasks: Task):
     grads, metrics = map_tasks(
@@ -218,10 +237,13 @@ def make_update_step(apply_fn, config: config_lib.MAMLConfig,
         meta_grad, state.meta_opt_state, state.meta_params)
     meta_params = optax.apply_updates(state.meta_params, updates)
     metrics = jax.tree_util.tree_map(jnp.mean, metrics)
+    metrics.update(diagnostics.meta_gradient_metrics(
+        meta_grad, state.last_meta_grad))
     if jax.tree_util.tree_leaves(tasks)[0].shape[0] > 1:
-      metrics.update(core.diagnostics.batch_statistics(grads))
-    metrics['cosine'] = core.diagnostics.cosine_similarity(
-        meta_grad, state.last_meta_grad)
+      stats = diagnostics.batch_statistics(grads)
+      metrics.update({k: stats[k] for k in BATCH_STATISTICS})
+    else:  # No spread across one task.
+      metrics.update({k: jnp.full((), jnp.nan) for k in BATCH_STATISTICS})
     state = state._replace(
         meta_params=meta_params, meta_opt_state=meta_opt_state,
         last_meta_grad=meta_grad, steps=state.steps + 1)
@@ -249,103 +271,27 @@ def sample_meta_batch(task_key: jax.Array, step, images,
       config.ways, config.shots, config.queries)
 
 
-def make_fused_train(update_step, config: config_lib.MAMLConfig,
-                     num_steps: int):
-  """(state, images, task_key) -> (state, metrics [num_steps]): task sampling
-  and `num_steps` meta-updates in one `lax.scan`, for one jitted call. The
-  tasks are those `acting.TaskSampler(images, config, task_key)` yields."""
-
-  def train(state, images, task_key):
-    def one_step(state, _):
-      tasks = sample_meta_batch(task_key, state.steps, images, config)
-      return update_step(state, tasks)
-    return jax.lax.scan(one_step, state, None, length=num_steps)
-
-  return train
-
-
-def make_evaluate(apply_fn, config: config_lib.MAMLConfig):
+def make_evaluate(networks: networks_lib.MAMLNetworks,
+                  config: config_lib.MAMLConfig):
   """Returns (w, tasks) -> (query accuracy [T], query loss [T]).
 
   Meta-test protocol (App. D.2): from w, `test_adaptation_steps` inner SGD
   steps on each task's support set (head only for ANIL), then accuracy on
   its query set.
   """
+  apply_fn = networks.apply
   update_fn = make_update_fn(apply_fn, config.inner_learning_rate,
-                             head_only=config.method == 'anil')
+                             head=adapted_head(networks, config))
 
   def evaluate_task(meta_params, task: Task):
     support = (task.support_images, task.support_labels)
     params, _, _ = core.unroll(update_fn, None, meta_params, (),
                                repeat(support, config.test_adaptation_steps))
     logits = apply_fn(params, task.query_images)
-    return (accuracy(logits, task.query_labels),
-            cross_entropy(logits, task.query_labels))
+    return (losses.accuracy(logits, task.query_labels),
+            losses.cross_entropy(logits, task.query_labels))
 
   def evaluate(meta_params, tasks: Task):
     return jax.lax.map(lambda t: evaluate_task(meta_params, t), tasks)
 
   return evaluate
-
-
-def mean_and_ci95(values) -> Dict[str, float]:
-  """Mean and half-width of the normal 95% interval of the mean."""
-  values = np.asarray(values, np.float64)
-  half = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
-  return {'mean': float(values.mean()), 'ci95': float(half)}
-
-
-class MAMLLearner(acme_core.Learner):
-  """Meta-learner: consumes meta-batches of tasks, updates w.
-
-  `step()` does I/O only: the next meta-batch from the task iterator (the
-  "actors" of this agent are task samplers), the jitted pure update, counts
-  and logs.
-  """
-
-  def __init__(self,
-               networks: networks_lib.MAMLNetworks,
-               iterator: Iterator[Task],
-               update_step: Callable[[TrainingState, Task], Any],
-               meta_optimizer: optax.GradientTransformation,
-               random_key: jax.Array,
-               counter: Optional[counting.Counter] = None,
-               logger: Optional[loggers.Logger] = None):
-    """Initialises w from `random_key`.
-
-    Args:
-      networks: the classifier; `networks.init` gives the initial w.
-      iterator: meta-batches of tasks (e.g. `acting.TaskSampler`).
-      update_step: the pure meta-update, from `make_update_step`.
-      meta_optimizer: the optimiser `update_step` was built with.
-      random_key: initialises w.
-      counter: counts steps and the learner's wall-clock time.
-      logger: receives the metrics of every meta-update.
-    """
-    self._iterator = iterator
-    self._update = jax.jit(update_step)
-    self._compiled = None
-    self._state = init_state(random_key, networks, meta_optimizer)
-    self._counter = counter or counting.Counter()
-    self._logger = logger or loggers.make_default_logger(
-        'learner', asynchronous=False, print_fn=print)
-
-  def step(self):
-    tasks = next(self._iterator)
-    if self._compiled is None:  # Compile outside the timed step.
-      self._compiled = self._update.lower(self._state, tasks).compile()
-    start = time.time()
-    self._state, metrics = self._compiled(self._state, tasks)
-    metrics = jax.device_get(metrics)  # Waits for the step to finish.
-    # `walltime` accumulates the meta-learner's own time (Fig. 6, centre).
-    counts = self._counter.increment(steps=1, walltime=time.time() - start)
-    self._logger.write({**metrics, **counts})
-
-  def get_variables(self, names: List[str]) -> List[Params]:
-    return [self._state.meta_params for _ in names]
-
-  def save(self) -> TrainingState:
-    return self._state
-
-  def restore(self, state: TrainingState):
-    self._state = state

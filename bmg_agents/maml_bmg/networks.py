@@ -22,8 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bmg_agents.maml_bmg import config as config_lib
+
 Params = hk.Params
-# Name of the linear head module: ANIL adapts only the parameters under it.
+# Name of the conv4 network's linear head module (`MAMLNetworks.head`).
 HEAD = 'head'
 
 
@@ -35,16 +37,29 @@ class MAMLNetworks:
     init: (key) -> params, the initialisation w that MAML meta-learns.
     apply: (params, images [B, H, W, C]) -> logits [B, ways].
     image_shape: (H, W, C) the network was built for.
+    head: the Haiku module name (a key of the params) of the classifier's
+      head: the only parameters ANIL's inner loop adapts.
   """
   init: Callable[[jax.Array], Params]
   apply: Callable[[Params, jnp.ndarray], jnp.ndarray]
   image_shape: Tuple[int, int, int]
+  head: str = HEAD
 
 
-def is_head(module_name: str, name: str, value: jnp.ndarray) -> bool:
-  """`hk.data_structures.partition` predicate: the linear head (ANIL)."""
-  del name, value
-  return module_name.split('/')[-1] == HEAD
+def split_head(params: Params, head: str) -> Tuple[Params, Params]:
+  """(head params, the rest) of a Haiku params dict (ANIL).
+
+  Raises:
+    ValueError: if `params` has no module named `head`; the message lists the
+      module names it has.
+  """
+  if head not in params:
+    raise ValueError(
+        f'ANIL adapts the head module {head!r}, but the network has no such '
+        f'module; its modules are {sorted(params)}. Name the head with '
+        '`MAMLNetworks(head=...)`.')
+  return hk.data_structures.partition(
+      lambda module_name, name, value: module_name == head, params)
 
 
 class _BatchNorm(hk.Module):
@@ -111,26 +126,25 @@ def _max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
   return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
-def make_conv4_networks(ways: int,
-                        image_shape: Sequence[int] = (28, 28, 1),
-                        channels: int = 32,
-                        num_layers: int = 4,
-                        im2col: bool = True) -> MAMLNetworks:
-  """The standard few-shot conv net: `num_layers` x [3x3 conv, BN, ReLU,
-  2x2 max-pool] and a linear head over `ways` classes (App. D.2).
+def make_networks(image_shape: Sequence[int],
+                  config: config_lib.MAMLConfig,
+                  im2col: bool = True) -> MAMLNetworks:
+  """The standard few-shot conv net: `config.num_layers` x [3x3 conv, BN,
+  ReLU, 2x2 max-pool] and a linear head over `config.ways` classes
+  (App. D.2), `config.channels` wide.
 
   Args:
-    ways: N, the number of output classes.
     image_shape: (height, width, channels) of the inputs, e.g. (28, 28, 1)
       for Omniglot-style data or (84, 84, 3) for MiniImagenet.
-    channels: convolution width (32 in the paper).
-    num_layers: number of conv blocks (4 in the paper).
+    config: reads `ways`, `channels` and `num_layers`.
     im2col: convolve as im2col matmuls (fast second derivatives on CPU) or
       with hk.Conv2D (XLA convolutions); the same function either way.
 
   Returns:
-    The networks.
+    The networks; their head (ANIL's adapted subset) is the module `HEAD`.
   """
+  ways, channels, num_layers = config.ways, config.channels, config.num_layers
+
   def forward(images: jnp.ndarray) -> jnp.ndarray:
     x = images
     for i in range(num_layers):
@@ -150,4 +164,5 @@ def make_conv4_networks(ways: int,
   return MAMLNetworks(
       init=lambda key: transformed.init(key, dummy),
       apply=transformed.apply,
-      image_shape=image_shape)
+      image_shape=image_shape,
+      head=HEAD)

@@ -29,6 +29,7 @@ import numpy as np
 from bmg_agents.maml_bmg import builder as builder_lib
 from bmg_agents.maml_bmg import config as config_lib
 from bmg_agents.maml_bmg import data as data_lib
+from bmg_agents.maml_bmg import networks as networks_lib
 
 CHECKPOINT = 'checkpoint.pkl'
 EVAL_CSV = 'eval.csv'
@@ -68,7 +69,7 @@ def train_and_evaluate(config: config_lib.MAMLConfig,
   os.makedirs(run_dir, exist_ok=True)
   builder = builder_lib.MAMLBuilder(config)
   image_shape = dataset.train.shape[2:]
-  networks = builder.make_networks(image_shape)
+  networks = networks_lib.make_networks(image_shape, config)
   counter = counting.Counter()
   checkpoint = os.path.join(run_dir, CHECKPOINT)
   state, start = None, 0
@@ -85,7 +86,8 @@ def train_and_evaluate(config: config_lib.MAMLConfig,
   learner = builder.make_learner(
       init_key, networks,
       builder.make_task_sampler(dataset.train, task_key, start),
-      counter=counting.Counter(counter, prefix='learner'), logger=logger)
+      logger_fn=lambda: logger,
+      counter=counting.Counter(counter, prefix='learner'))
   if state is not None:
     learner.restore(state)
   evaluators = {
@@ -102,7 +104,7 @@ def train_and_evaluate(config: config_lib.MAMLConfig,
     counts = counter.get_counts()
     row = {'meta_steps': step + 1,
            'walltime': counts.get('learner_walltime', 0.)}
-    params = learner.get_variables(['meta_params'])[0]
+    params = learner.get_variables(['policy'])[0]
     for split, evaluator in evaluators.items():
       for key, value in evaluator.evaluate(params).items():
         row[f'{split}_{key}'] = value
