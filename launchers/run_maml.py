@@ -14,11 +14,10 @@
 
 """Few-shot meta-learning with MAML, FOMAML, ANIL or BMG (paper §6, App. D).
 
-  PYTHONPATH=. .venv/bin/python launchers/run_maml.py --method=bmg --K=1 \
-      --L=5 --num_meta_steps=300 --results_dir=results/maml
+  python launchers/run_maml.py --method=bmg --K=1 --L=5 --num_steps=300
 
-Runs of several methods into one --results_dir share its figure
-`accuracy.png` (meta-test accuracy vs meta-steps and vs training time).
+Writes logs/learner (meta-loss, meta-gradient norm and cosine per step) and
+logs/evaluator (accuracy with 95% intervals) CSVs, and accuracy.png.
 """
 
 import os
@@ -26,91 +25,54 @@ import os
 from absl import app
 from absl import flags
 
-from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents import experiments
+from bmg_agents import maml_bmg
+from bmg_agents.experiments import cli
+from bmg_agents.experiments import config_flags
+from bmg_agents.experiments import plotting
 from bmg_agents.maml_bmg import data
-from bmg_agents.maml_bmg import running
 
-_D = config_lib.MAMLConfig()
-METHOD = flags.DEFINE_enum('method', _D.method, config_lib.METHODS,
-                           'Meta-objective / MG baseline.')
-K = flags.DEFINE_integer('K', _D.K, 'Inner SGD steps on the support set.')
-L = flags.DEFINE_integer('L', _D.L, 'BMG bootstrap length.')
-MATCHING = flags.DEFINE_enum('matching', _D.matching, config_lib.MATCHINGS,
-                             'BMG matching: KL(target||.) or KL(.||target).')
-TEMPERATURE = flags.DEFINE_float('temperature', _D.temperature,
-                                 'Temperature of the BMG target.')
-WAYS = flags.DEFINE_integer('ways', _D.ways, 'N, classes per task.')
-SHOTS = flags.DEFINE_integer('shots', _D.shots, 'M, examples per class.')
-QUERIES = flags.DEFINE_integer('queries', _D.queries,
-                               'Query examples per class.')
-META_BATCH_SIZE = flags.DEFINE_integer('meta_batch_size', _D.meta_batch_size,
-                                       'Tasks per meta-gradient.')
-INNER_LR = flags.DEFINE_float('inner_learning_rate', _D.inner_learning_rate,
-                              'Inner SGD step size alpha.')
-META_LR = flags.DEFINE_float('meta_learning_rate', _D.meta_learning_rate,
-                             'Adam meta step size beta.')
-CHANNELS = flags.DEFINE_integer('channels', _D.channels, 'conv4 width.')
-NUM_META_STEPS = flags.DEFINE_integer('num_meta_steps', 300,
-                                      'Meta-training steps.')
-EVAL_EVERY = flags.DEFINE_integer('eval_every', 100,
-                                  'Meta-steps between evaluations.')
-VAL_TASKS = flags.DEFINE_integer('val_tasks', 200,
-                                 'Meta-validation tasks per evaluation.')
-TEST_TASKS = flags.DEFINE_integer('test_tasks', 600,
-                                  'Meta-test tasks per evaluation (>= 600 '
-                                  'for the paper protocol).')
-DATASET = flags.DEFINE_enum('dataset', 'embedded',
-                            ['embedded', 'miniimagenet', 'omniglot'],
+config_flags.define_flags(maml_bmg.MAMLConfig)
+cli.define_run_flags(('single_process',), num_steps=300,
+                     results_dir='results/maml')
+EVAL_EVERY = flags.DEFINE_integer('eval_every', 100, 'Meta-steps between '
+                                  'evaluations.', lower_bound=1)
+VAL_TASKS = flags.DEFINE_integer('val_tasks', 200, 'Meta-validation tasks.',
+                                 lower_bound=2)
+TEST_TASKS = flags.DEFINE_integer('test_tasks', 600, 'Meta-test tasks (>= '
+                                  '600 for the paper protocol).', lower_bound=2)
+DATASET = flags.DEFINE_enum('dataset', 'embedded', data.DATASETS,
                             'Few-shot dataset.')
 DATA_DIR = flags.DEFINE_string('data_dir', None,
                                'Root of MiniImagenet / Omniglot.')
-IMAGE_SIZE = flags.DEFINE_integer(
-    'image_size', None, 'Image side (default 28; 84 for MiniImagenet).')
-SEED = flags.DEFINE_integer('seed', 0, 'Seed of w and of the task stream.')
-RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/maml',
-                                  'Where runs, CSVs and the figure go.')
+IMAGE_SIZE = flags.DEFINE_integer('image_size', None, 'Image side (default '
+                                  '28; 84 for MiniImagenet).', lower_bound=16)
+FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for flag in (NUM_META_STEPS, EVAL_EVERY, VAL_TASKS, TEST_TASKS):
-    if flag.value < (2 if 'tasks' in flag.name else 1):
-      raise app.UsageError(f'--{flag.name} must be >= '
-                           f'{2 if "tasks" in flag.name else 1}.')
+  config = config_flags.from_flags(maml_bmg.MAMLConfig)
+  results_dir = cli.prepare_results_dir(argv)
   try:
-    config = config_lib.MAMLConfig(
-        method=METHOD.value, ways=WAYS.value, shots=SHOTS.value,
-        queries=QUERIES.value, K=K.value, L=L.value, matching=MATCHING.value,
-        temperature=TEMPERATURE.value, inner_learning_rate=INNER_LR.value,
-        meta_learning_rate=META_LR.value,
-        meta_batch_size=META_BATCH_SIZE.value, channels=CHANNELS.value)
-    dataset = data.load_dataset(
-        DATASET.value, DATA_DIR.value, IMAGE_SIZE.value,
-        cache_dir=os.path.join(RESULTS_DIR.value, 'cache'))
+    dataset = data.load_dataset(DATASET.value, DATA_DIR.value,
+                                IMAGE_SIZE.value,
+                                cache_dir=os.path.join(results_dir, 'cache'))
     for split in data.SPLITS:
       data.check_task_shape(getattr(dataset, split), config.ways,
                             config.shots, config.queries, split)
-    size = dataset.train.shape[2]
-    if size < 2 ** 4:
-      raise ValueError(f'image_size={size}: conv4 needs >= 16 pixels.')
   except ValueError as e:  # Includes data.DatasetError.
     raise app.UsageError(str(e)) from None
   print(f'{dataset.name}: {[len(getattr(dataset, s)) for s in data.SPLITS]} '
         f'train/val/test classes; {config}')
-  run_dir = os.path.join(RESULTS_DIR.value,
-                         running.run_name(config, SEED.value))
-  rows = running.train_and_evaluate(
-      config, dataset, run_dir, NUM_META_STEPS.value, EVAL_EVERY.value,
-      VAL_TASKS.value, TEST_TASKS.value, SEED.value)
-  figure = os.path.join(RESULTS_DIR.value, 'accuracy.png')
-  running.plot_runs(RESULTS_DIR.value, figure)
-  if rows:
-    last = rows[-1]
-    print(f'meta-test accuracy {100 * last["test_accuracy"]:.2f}% ± '
-          f'{100 * last["test_accuracy_ci95"]:.2f} (95%, '
-          f'{TEST_TASKS.value} tasks)')
-  print(f'Wrote {run_dir}/ and {figure}.')
+  rows = experiments.run_offline_experiment(maml_bmg.make_experiment_config(
+      config, dataset, seed=FLAGS.seed, num_steps=FLAGS.num_steps,
+      eval_every=EVAL_EVERY.value, val_tasks=VAL_TASKS.value,
+      test_tasks=TEST_TASKS.value, results_dir=results_dir))
+  plotting.plot_accuracy(os.path.join(results_dir, 'accuracy.png'),
+                         {config.method: rows})
+  print(f'meta-test accuracy {100 * rows[-1]["test_accuracy"]:.2f}% ± '
+        f'{100 * rows[-1]["test_accuracy_ci95"]:.2f} (95%, '
+        f'{TEST_TASKS.value} tasks); wrote {results_dir}')
 
 
 if __name__ == '__main__':

@@ -48,7 +48,7 @@ def check_range(name: str, value: Any, low: float = 0., high: float = None,
       ok = ok and ((value <= high) if high_inclusive else (value < high))
   if not ok:
     lo = '[' if low_inclusive else '('
-    hi = ']' if high_inclusive else ')'
+    hi = ']' if high_inclusive and high is not None else ')'
     bound = 'inf' if high is None else high
     raise ValueError(f'{name} must be a number in {lo}{low}, {bound}{hi}, '
                      f'got {value!r}.')

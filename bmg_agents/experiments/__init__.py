@@ -27,6 +27,7 @@ import importlib
 
 from bmg_agents.experiments.config import CheckpointingConfig
 from bmg_agents.experiments.config import ExperimentConfig
+from bmg_agents.experiments.config import OfflineExperimentConfig
 
 _LAZY = {
     'EnvironmentLoop': 'environment_loop',
@@ -36,9 +37,11 @@ _LAZY = {
     'make_logger': 'loggers',
     'make_logger_factory': 'loggers',
     'run_experiment': 'single_process',
+    'run_offline_experiment': 'single_process',
 }
 
-__all__ = ('CheckpointingConfig', 'ExperimentConfig') + tuple(_LAZY)
+__all__ = ('CheckpointingConfig', 'ExperimentConfig',
+           'OfflineExperimentConfig') + tuple(_LAZY)
 
 
 def __getattr__(name):

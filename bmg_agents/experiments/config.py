@@ -21,7 +21,7 @@ drives `run_experiment` (one process) and `make_distributed_experiment`
 """
 
 import dataclasses
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from bmg_agents.core import config as config_lib
 
@@ -38,7 +38,8 @@ class CheckpointingConfig:
   """Where and how often the learner's state is saved.
 
   Attributes:
-    directory: checkpoints go to `directory/learner` (acme's TF checkpointer).
+    directory: checkpoints go to `directory/checkpoints/learner` (acme's
+      TF checkpointer); usually the run's results directory.
     time_delta_minutes: minutes between periodic saves; a final save is made
       when a run stops at its budget.
     max_to_keep: checkpoints kept.
@@ -108,3 +109,45 @@ class ExperimentConfig:
     from bmg_agents.experiments import loggers  # pylint: disable=g-import-not-at-top
     factory = self.logger_factory or loggers.make_logger_factory(None)
     return factory(label, steps_key, instance)
+
+
+@dataclasses.dataclass(frozen=True)
+class OfflineExperimentConfig:
+  """A learner-only experiment: a dataset instead of an environment.
+
+  The shape of acme's later `OfflineExperimentConfig`; here it runs the
+  few-shot meta-learner, whose experience is sampled tasks.
+
+  Attributes:
+    builder: makes the learner with `make_learner(random_key, networks,
+      dataset, logger_fn=..., counter=...)`.
+    network_factory: () -> networks.
+    dataset_factory: random_key -> the learner's data iterator.
+    evaluator_factories: {name: networks -> evaluate}, `evaluate(params)`
+      returning {metric: value}; each evaluation row holds 'name_metric'.
+    seed: seeds the learner and the dataset.
+    max_num_learner_steps: learner steps of the run.
+    eval_every: learner steps between evaluations (and a last one at the
+      end of the run).
+    logger_factory: as in `ExperimentConfig`; evaluations are logged under
+      the label 'evaluator'.
+    checkpointing: where learner checkpoints go (saved at every
+      evaluation); None: no checkpoints.
+  """
+  builder: Any
+  network_factory: Callable[[], Any]
+  dataset_factory: Callable[[Any], Any]
+  evaluator_factories: Mapping[str, Callable[[Any], Any]]
+  seed: int
+  max_num_learner_steps: int
+  eval_every: int
+  logger_factory: Optional[LoggerFactory] = None
+  checkpointing: Optional[CheckpointingConfig] = None
+
+  def __post_init__(self):
+    config_lib.check_int('seed', self.seed, 0)
+    config_lib.check_int('max_num_learner_steps', self.max_num_learner_steps,
+                         1)
+    config_lib.check_int('eval_every', self.eval_every, 1)
+
+  make_logger = ExperimentConfig.make_logger

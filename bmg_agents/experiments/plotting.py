@@ -191,3 +191,29 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
       Panel(f'Meta-learned {schedule_label} across flips',
             'environment steps', f'{schedule_label} (mean ± s.e.)', schedule,
             flips)]
+
+
+def plot_accuracy(path: str, runs: Mapping[str, Sequence[Mapping]],
+                  split: str = 'test') -> figure_lib.Figure:
+  """Fig. 6-style few-shot accuracy vs meta-steps and vs meta-training time.
+
+  Args:
+    path: the PNG to write.
+    runs: {run label: evaluation rows}, rows with 'learner_steps',
+      'walltime', '<split>_accuracy' and '<split>_accuracy_ci95' (the rows of
+      `experiments.run_offline_experiment`, or `results.read_log(run_dir,
+      'evaluator')` columns turned into rows).
+    split: the evaluator whose accuracy is drawn.
+  """
+  def panel(x, xlabel):
+    curves = []
+    for label, rows in runs.items():
+      column = {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+      curves.append(Curve(
+          label, column[x], 100 * column[f'{split}_accuracy'],
+          yerr=100 * column[f'{split}_accuracy_ci95'], error_name='95% CI',
+          marker='o'))
+    return Panel(f'Meta-{split} accuracy', xlabel, 'accuracy (%)', curves)
+
+  return plot_curves(path, [panel('learner_steps', 'meta-training steps'),
+                            panel('walltime', 'meta-training time (s)')])

@@ -24,7 +24,8 @@ queued, so a learner never blocks on data that only this thread can make
 import functools
 import signal
 import threading
-from typing import Dict, Optional
+import time
+from typing import Dict, List, Optional
 
 from acme import core
 from acme import specs
@@ -160,3 +161,57 @@ def run_experiment(experiment: config_lib.ExperimentConfig
   if stop.signum is not None:
     raise SystemExit(128 + stop.signum)
   return counter.get_counts()
+
+
+def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
+                           ) -> List[Dict[str, float]]:
+  """Steps a learner for its budget, evaluating every `eval_every` steps.
+
+  Each evaluation is a row of the 'evaluator' log: learner steps, the
+  learner's own time ('walltime', from its counter) and every evaluator's
+  metrics; a checkpoint follows it. SIGINT / SIGTERM stop the run as in
+  `run_experiment`.
+
+  Returns:
+    The evaluation rows.
+  """
+  builder = experiment.builder
+  learner_key, dataset_key = jax.random.split(
+      jax.random.PRNGKey(experiment.seed))
+  networks = experiment.network_factory()
+  counter = counting.Counter(time_delta=0.)
+  learner = builder.make_learner(
+      learner_key, networks, experiment.dataset_factory(dataset_key),
+      logger_fn=functools.partial(experiment.make_logger, 'learner',
+                                  'learner_steps'),
+      counter=counting.Counter(counter, 'learner', time_delta=0.))
+  evaluators = {name: factory(networks)
+                for name, factory in experiment.evaluator_factories.items()}
+  checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
+  logger = experiment.make_logger('evaluator', 'learner_steps')
+  rows, start = [], time.time()
+  with _StopOnSignal() as stop:
+    try:
+      for step in range(1, experiment.max_num_learner_steps + 1):
+        learner.step()
+        last = step == experiment.max_num_learner_steps or stop()
+        if step % experiment.eval_every and not last:
+          continue
+        counts = counter.get_counts()
+        row = {'learner_steps': step,
+               'walltime': counts.get('learner_walltime', time.time() - start)}
+        params = learner.get_variables(['policy'])[0]
+        for name, evaluate in evaluators.items():
+          for key, value in evaluate(params).items():
+            row[f'{name}_{key}'] = value
+        logger.write(row)
+        rows.append(row)
+        if checkpointer is not None:
+          checkpointer.save(force=True)
+        if last:
+          break
+    finally:
+      logger.close()
+  if stop.signum is not None:
+    raise SystemExit(128 + stop.signum)
+  return rows

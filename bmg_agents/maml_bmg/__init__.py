@@ -42,9 +42,11 @@ from bmg_agents.maml_bmg.networks import MAMLNetworks
 _LAZY = {
     'MAMLBuilder': 'bmg_agents.maml_bmg.builder',
     'MAMLLearner': 'bmg_agents.maml_bmg.learner',
+    'make_experiment_config': 'bmg_agents.maml_bmg.builder',
 }
 
 __all__ = (
+    'make_experiment_config',
     'DatasetError',
     'Evaluator',
     'FewShotDataset',

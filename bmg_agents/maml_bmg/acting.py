@@ -104,3 +104,5 @@ class Evaluator:
     stats = mean_and_ci95(np.concatenate(accuracies))
     return {'accuracy': stats['mean'], 'accuracy_ci95': stats['ci95'],
             'loss': float(np.concatenate(losses).mean())}
+
+  __call__ = evaluate

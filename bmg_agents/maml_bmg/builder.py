@@ -17,6 +17,7 @@
 evaluators and the meta-learner. Networks come from
 `networks.make_networks(image_shape, config)`."""
 
+import functools
 from typing import Callable, Optional
 
 from acme.utils import counting
@@ -24,8 +25,10 @@ from acme.utils import loggers
 import jax
 import numpy as np
 
+from bmg_agents import experiments
 from bmg_agents.maml_bmg import acting
 from bmg_agents.maml_bmg import config as config_lib
+from bmg_agents.maml_bmg import data as data_lib
 from bmg_agents.maml_bmg import learner as learner_lib
 from bmg_agents.maml_bmg import learning
 from bmg_agents.maml_bmg import networks as networks_lib
@@ -86,3 +89,45 @@ class MAMLBuilder:
         networks=networks, iterator=dataset, update_step=update_step,
         meta_optimizer=meta_optimizer, random_key=random_key,
         counter=counter, logger=logger_fn() if logger_fn else None)
+
+
+def make_experiment_config(config: config_lib.MAMLConfig,
+                           dataset: data_lib.FewShotDataset, *, seed: int,
+                           num_steps: int, eval_every: int, val_tasks: int,
+                           test_tasks: int, results_dir: Optional[str]
+                           ) -> experiments.OfflineExperimentConfig:
+  """Meta-training on dataset.train, evaluated on fixed val/test tasks.
+
+  Args:
+    config: the agent's config.
+    dataset: the few-shot splits.
+    seed: seeds w and the task stream; the val/test tasks use seed + 1 and
+      seed + 2.
+    num_steps: meta-steps.
+    eval_every: meta-steps between evaluations.
+    val_tasks: meta-validation tasks per evaluation.
+    test_tasks: meta-test tasks per evaluation.
+    results_dir: where CSV logs and checkpoints go (None: terminal only).
+
+  Returns:
+    The experiment, for `experiments.run_offline_experiment`.
+  """
+  builder = MAMLBuilder(config)
+  evaluators = {
+      split: functools.partial(builder.make_evaluator, images=images,
+                               num_tasks=tasks, seed=seed + offset,
+                               split=split)
+      for split, images, tasks, offset in (('val', dataset.val, val_tasks, 1),
+                                           ('test', dataset.test, test_tasks,
+                                            2))}
+  return experiments.OfflineExperimentConfig(
+      builder=builder,
+      network_factory=functools.partial(
+          networks_lib.make_networks, dataset.train.shape[2:], config),
+      dataset_factory=functools.partial(builder.make_task_sampler,
+                                        dataset.train),
+      evaluator_factories=evaluators, seed=seed,
+      max_num_learner_steps=num_steps, eval_every=eval_every,
+      logger_factory=experiments.make_logger_factory(results_dir),
+      checkpointing=(experiments.CheckpointingConfig(results_dir)
+                     if results_dir else None))

@@ -45,6 +45,7 @@ from PIL import Image
 from bmg_agents.maml_bmg import glyphs
 
 SPLITS = ('train', 'val', 'test')
+DATASETS = ('embedded', 'miniimagenet', 'omniglot')
 
 
 class DatasetError(ValueError):
