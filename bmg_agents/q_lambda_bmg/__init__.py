@@ -44,6 +44,7 @@ _LAZY = ('QLambdaBuilder',)
 def __getattr__(name):
   """Imports the acme builder on first access (PEP 562)."""
   if name in _LAZY:
-    from bmg_agents.q_lambda_bmg import builder  # pylint: disable=g-import-not-at-top
+    # pylint: disable-next=g-import-not-at-top
+    from bmg_agents.q_lambda_bmg import builder
     return getattr(builder, name)
   raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -48,7 +48,8 @@ def run(config: config_lib.QLambdaConfig, num_seeds: int, num_steps: int,
   states = fused.init_states(agent, jax.random.PRNGKey(seed), num_seeds,
                              config.reward_history, epsilons)
   step_fn = fused.make_step_fn(agent, flip_period=flip_period)
-  progress = anakin.Progress(num_steps, num_seeds, label or config.meta_objective,
+  progress = anakin.Progress(num_steps, num_seeds,
+                             label or config.meta_objective,
                              print_fn=print_fn)
   _, metrics = fused.run_fused(step_fn, states, num_steps, chunk_size,
                                callback=progress,

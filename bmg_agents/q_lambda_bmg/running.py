@@ -99,7 +99,8 @@ def run_acme(config: config_lib.QLambdaConfig, num_steps: int, seed: int,
   counter = counting.Counter()
   layout = local_layout.LocalLayout(
       seed=seed, environment_spec=spec, builder=builder, networks=networks,
-      policy_network=builder.make_policy(networks), workdir=results_dir, batch_size=1,
+      policy_network=builder.make_policy(networks), workdir=results_dir,
+      batch_size=1,
       min_replay_size=1, samples_per_insert=1., prefetch_size=0,
       counter=counting.Counter(counter, 'learner', time_delta=0.),
       checkpoint=results_dir is not None)
@@ -136,7 +137,8 @@ def make_program(config: config_lib.QLambdaConfig, num_steps: int,
       network_factory=functools.partial(networks_lib.make_networks,
                                         config=config),
       builder=builder,
-      policy_network=functools.partial(_make_policy, config=config), num_actors=num_actors,
+      policy_network=functools.partial(_make_policy, config=config),
+      num_actors=num_actors,
       environment_spec=spec, prefetch_size=0,
       max_number_of_steps=num_steps,
       checkpointing_config=launching.CheckpointingConfig(
