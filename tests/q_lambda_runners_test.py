@@ -83,7 +83,11 @@ def test_acme_runner_tiny_run(tmp_path):
   # The queue hands every transition to the learner, in order; the last
   # one reaches the queue only after the loop's final update.
   assert counts['learner_steps'] == 39
-  assert os.path.exists(tmp_path / 'logs' / 'learner' / 'logs.csv')
+  with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert rows and {'meta_grad_norm', 'meta_grad_cosine', 'epsilon',
+                   'learner_steps'} <= set(rows[0])
+  assert all(None not in row and None not in row.values() for row in rows)
 
 
 def test_launcher_bad_flag_is_a_usage_error_not_a_trace():
