@@ -106,17 +106,17 @@ def main(argv):
   print(f'{seeds} seeds, {num_steps:,} steps, flip every {flip:,}, '
         f'Q-network {common["hidden_sizes"]}, lr {LEARNING_RATE.value}')
   runs = {'fixed': None,
-          f'bmg_policy_L{L_SMALL.value}': ('policy', L_SMALL.value),
-          f'bmg_policy_L{L_LARGE.value}': ('policy', L_LARGE.value),
+          f'bmg_policy_L{L_SMALL.value}': ('kl', L_SMALL.value),
+          f'bmg_policy_L{L_LARGE.value}': ('kl', L_LARGE.value),
           f'bmg_value_L{L_LARGE.value}': ('value', L_LARGE.value),
-          f'bmg_both_L{L_LARGE.value}': ('both', L_LARGE.value)}
+          f'bmg_both_L{L_LARGE.value}': ('kl+value', L_LARGE.value)}
   curves = {}
   for name, spec in runs.items():
     if ONLY.value and name not in ONLY.value:
       continue
     start = time.time()
     if spec is None:
-      config = config_lib.QLambdaConfig(agent='fixed', **common)
+      config = config_lib.QLambdaConfig(meta_objective='none', **common)
       metrics = _by_seed(reporting.run(
           config, seeds * len(epsilons), num_steps, chunk, flip, SEED.value,
           epsilons=np.repeat(epsilons, seeds), label=name))
@@ -128,8 +128,8 @@ def main(argv):
         curves[f'ε = {eps}'] = part
       continue
     matching, num_l = spec
-    config = config_lib.QLambdaConfig(agent='bmg', matching=matching,
-                                      L=num_l, **common)
+    config = config_lib.QLambdaConfig(meta_objective='bmg',
+                                      matching=matching, L=num_l, **common)
     metrics = _by_seed(reporting.run(config, seeds, num_steps, chunk, flip,
                                      SEED.value, label=name))
     _summary(name, metrics, chunk, flip, time.time() - start)

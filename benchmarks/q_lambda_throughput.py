@@ -35,7 +35,6 @@ from absl import flags
 import jax
 
 from bmg_agents import anakin
-from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
@@ -44,7 +43,8 @@ from bmg_agents.q_lambda_bmg import networks as networks_lib
 NUM_SEEDS = flags.DEFINE_integer('num_seeds', 50, 'Seeds (vmapped).')
 NUM_STEPS = flags.DEFINE_integer('num_steps', 400, 'Timed steps per seed.')
 HIDDEN = flags.DEFINE_list('hidden_sizes', ['256', '256'], 'Q-network MLP.')
-AGENT = flags.DEFINE_enum('agent', 'bmg', config_lib.AGENTS, 'Agent.')
+AGENT = flags.DEFINE_enum('meta_objective', 'bmg',
+                          config_lib.META_OBJECTIVES, 'BMG or fixed ε (none).')
 CHUNKS = flags.DEFINE_integer('chunks', 3, 'Timed fused chunks of num_steps.')
 GROUPS = flags.DEFINE_list(
     'max_seeds_per_group', ['25', '5', '1'],
@@ -55,11 +55,10 @@ def main(argv):
   del argv
   anakin.force_host_devices(2)
   config = config_lib.QLambdaConfig(
-      agent=AGENT.value, hidden_sizes=tuple(int(h) for h in HIDDEN.value))
-  nets = networks_lib.make_networks(two_colors.NUM_ACTIONS,
-                                    config.hidden_sizes,
-                                    config.meta_hidden_size)
-  agent = learning.make_agent(config, nets)
+      meta_objective=AGENT.value,
+      hidden_sizes=tuple(int(h) for h in HIDDEN.value))
+  nets = networks_lib.make_networks(fused.environment_spec(), config)
+  agent = learning.make_agent_functions(nets, config)
   step_fn = fused.make_step_fn(agent)
   seeds, steps = NUM_SEEDS.value, NUM_STEPS.value
 

@@ -15,7 +15,7 @@
 """Q(λ) with fixed or BMG-meta-learned ε-greedy on two-colours (App. B.3).
 
   python launchers/run_q_lambda.py                      # fused, BMG, ~2 min
-  python launchers/run_q_lambda.py --agent=fixed --epsilon=0.1
+  python launchers/run_q_lambda.py --meta_objective=none --epsilon=0.1
   python launchers/run_q_lambda.py --runner=acme --num_steps=2000
   python launchers/run_q_lambda.py --runner=launchpad --num_steps=2000
 """
@@ -33,10 +33,11 @@ from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import reporting
 from bmg_agents.q_lambda_bmg import running
 
-AGENT = flags.DEFINE_enum('agent', 'bmg', config_lib.AGENTS,
-                          'Fixed ε or ε meta-learned with BMG.')
-MATCHING = flags.DEFINE_enum('matching', 'policy', config_lib.MATCHINGS,
-                             'BMG matching function (App. B.3).')
+META_OBJECTIVE = flags.DEFINE_enum(
+    'meta_objective', 'bmg', config_lib.META_OBJECTIVES,
+    "ε meta-learned with BMG, or 'none' (fixed ε).")
+MATCHING = flags.DEFINE_string(
+    'matching', 'kl', "BMG matching (App. B.3): 'kl', 'value', 'kl+value'.")
 L = flags.DEFINE_integer('L', 16, 'Bootstrap length L.', lower_bound=1)
 EPSILON = flags.DEFINE_float('epsilon', 0.1, 'ε of the fixed agent.',
                              lower_bound=0., upper_bound=1.)
@@ -74,7 +75,8 @@ def build_config() -> config_lib.QLambdaConfig:
   try:
     hidden = tuple(int(h) for h in HIDDEN.value)
     return config_lib.QLambdaConfig(
-        agent=AGENT.value, epsilon=EPSILON.value, matching=MATCHING.value,
+        meta_objective=META_OBJECTIVE.value, epsilon=EPSILON.value,
+        matching=MATCHING.value,
         L=L.value, hidden_sizes=hidden, learning_rate=LEARNING_RATE.value,
         meta_learning_rate=META_LEARNING_RATE.value)
   except ValueError as e:

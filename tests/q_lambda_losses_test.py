@@ -14,11 +14,16 @@
 
 """Tests of the Q(λ)-BMG losses and online learner (App. B.3)."""
 
+from typing import NamedTuple
+
+from dm_env import specs
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from bmg_agents.core import config as core_config
+from bmg_agents.core import diagnostics
 from bmg_agents.core import matching
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import learning
@@ -69,7 +74,7 @@ def test_value_matching_closed_form():
   mu = losses.greedy_value_matching(q_target, _Q, eps)
   np.testing.assert_allclose(mu, (4. - u_behaviour) ** 2, rtol=1e-6)
   both = losses.greedy_matching(
-      matching.make_matching_fn(losses.matching_spec('both', 0.5, 2.)),
+      matching.make_matching_fn('0.5*kl+2*value'),
       q_target, _Q, eps)
   np.testing.assert_allclose(
       both, 0.5 * losses.greedy_policy_matching(q_target, _Q, eps)
@@ -93,14 +98,20 @@ def test_peng_q_lambda_hand_computed():
   np.testing.assert_array_equal(grad, 0.)
 
 
-def _setup(agent='bmg', kind='both', num_l=3, n=4):
+class _Spec(NamedTuple):
+  observations: specs.Array
+  actions: specs.DiscreteArray
+
+
+def _setup(meta_objective='bmg', kind='kl+value', num_l=3, n=4,
+           obs_shape=(6,)):
   cfg = config_lib.QLambdaConfig(
-      agent=agent, matching=kind, L=num_l, trace_length=n,
+      meta_objective=meta_objective, matching=kind, L=num_l, trace_length=n,
       hidden_sizes=(16,), reward_history=5, learning_rate=1e-2,
       meta_learning_rate=1e-2)
-  nets = networks_lib.make_networks(3, cfg.hidden_sizes,
-                                    cfg.meta_hidden_size)
-  return cfg, nets, learning.make_agent(cfg, nets)
+  spec = _Spec(specs.Array(obs_shape, np.float32), specs.DiscreteArray(3))
+  nets = networks_lib.make_networks(spec, cfg)
+  return cfg, nets, learning.make_agent_functions(nets, cfg)
 
 
 def _transitions(num, key=jax.random.PRNGKey(1)):
@@ -182,7 +193,7 @@ def test_learner_matches_target_l_updates_later():
 
 
 def test_fixed_agent_keeps_epsilon():
-  _, _, agent = _setup(agent='fixed')
+  _, _, agent = _setup(meta_objective='none')
   tr = _transitions(3)
   state = agent.init(jax.random.PRNGKey(0), tr.observation[0], epsilon=0.3)
   state, metrics = agent.update(
@@ -193,9 +204,87 @@ def test_fixed_agent_keeps_epsilon():
 
 
 @pytest.mark.parametrize('field,value', [
-    ('agent', 'mg'), ('matching', 'kl'), ('epsilon', 1.5),
-    ('L', 0), ('lambda_', -0.1), ('grad_ema', 1.0),
+    ('meta_objective', 'fixed'), ('matching', 'policy'),
+    ('matching', 'reverse_kl'), ('matching', 'kl+l2'), ('epsilon', 1.5),
+    ('L', 0), ('L', 2.5), ('L', '20'), ('K', 1), ('K', 0.), ('K', -1),
+    ('lambda_', -0.1), ('grad_ema', 1.0), ('discount', float('nan')),
+    ('learning_rate', float('inf')), ('trace_length', True),
+    ('temperature', 0.), ('final_step', 'last'),
     ('hidden_sizes', (256, 0)), ('learning_rate', 0.)])
 def test_config_rejects_bad_values(field, value):
   with pytest.raises(ValueError, match=field):
     config_lib.QLambdaConfig(**{field: value})
+
+
+def test_config_has_no_mg_baseline_and_says_why():
+  with pytest.raises(ValueError, match='meta_objective.*no.*MG|zero'):
+    config_lib.QLambdaConfig(meta_objective='mg')
+
+
+@pytest.mark.parametrize('spec,weights', [
+    ('kl', {'kl': 1.}), ('value', {'value': 1.}), ('v', {'value': 1.}),
+    ('kl+value', {'kl': 1., 'value': 1.}),
+    ('kl_v', {'kl': 1., 'value': .25}),
+    ({'kl': 2., 'value': .5}, {'kl': 2., 'value': .5})])
+def test_config_accepts_core_matching_specs(spec, weights):
+  cfg = config_lib.QLambdaConfig(matching=spec)
+  assert matching.parse(cfg.matching) == weights
+  assert cfg.K == 0 and isinstance(cfg, core_config.MetaGradientConfig)
+
+
+def test_terminal_stops_the_lambda_return():
+  """d = 0 on the second transition: nothing after it reaches the first."""
+  cfg, nets, agent = _setup(n=4)
+  tr = _transitions(4)
+  tr = tr._replace(discount=jnp.array([1., 0., 1., 1.]))
+  other = tr._replace(reward=tr.reward.at[2:].add(10.),
+                      next_observation=tr.next_observation.at[1:].add(5.))
+  cont = tr._replace(discount=jnp.ones((4,)))
+  state = agent.init(jax.random.PRNGKey(0), tr.observation[0])
+  tds = []
+  for seq in (tr, other, cont):
+    s = state
+    for t in range(4):
+      s, metrics = agent.update(
+          s, jax.tree_util.tree_map(lambda x, t=t: x[t], seq))
+    tds.append(float(metrics['td_error']))  # Of the first transition.
+  # By hand: G_0 = r_0 + γ((1 − λ) max q(s_1) + λ r_1), q at x_0.
+  q_1 = nets.q_apply(state.params, tr.observation[1])
+  g_0 = tr.reward[0] + cfg.discount * (
+      (1 - cfg.lambda_) * jnp.max(q_1) + cfg.lambda_ * tr.reward[1])
+  q_0 = nets.q_apply(state.params, tr.observation[0])[tr.action[0]]
+  np.testing.assert_allclose(tds[0], g_0 - q_0, rtol=1e-5)
+  np.testing.assert_allclose(tds[1], tds[0], rtol=1e-6)
+  assert abs(tds[2] - tds[0]) > 1e-3  # Without the terminal it differs.
+
+
+def test_networks_flatten_observations_of_any_rank():
+  _, nets, agent = _setup(obs_shape=(10, 5))
+  obs = jax.random.normal(jax.random.PRNGKey(0), (7, 10, 5))
+  params = nets.q_init(jax.random.PRNGKey(1), obs[0])
+  assert nets.q_apply(params, obs[0]).shape == (3,)
+  np.testing.assert_allclose(
+      nets.q_apply(params, obs)[2], nets.q_apply(params, obs[2]), rtol=1e-6)
+  state = agent.init(jax.random.PRNGKey(0), obs[0])
+  t = learning.Transition(obs[0], jnp.int32(1), jnp.float32(1.),
+                          jnp.float32(1.), obs[1], jnp.zeros((5,)))
+  for _ in range(4):
+    state, metrics = jax.jit(agent.update)(state, t)
+  assert np.isfinite(metrics['q_loss'])
+
+
+def test_metrics_keys_fixed_and_nan_before_first_meta_update():
+  cfg, _, agent = _setup(num_l=3)
+  tr = _transitions(4)
+  state = agent.init(jax.random.PRNGKey(0), tr.observation[0])
+  for t in range(4):
+    state, metrics = agent.update(
+        state, jax.tree_util.tree_map(lambda x, t=t: x[t], tr))
+    assert tuple(sorted(metrics)) == tuple(sorted(
+        learning.metric_names(cfg)))
+    assert diagnostics.META_GRAD_NORM in metrics
+    ready = t + 1 >= cfg.L
+    for key in (diagnostics.META_GRAD_NORM, diagnostics.META_GRAD_COSINE,
+                'matching_loss'):
+      assert np.isfinite(metrics[key]) == ready, (t, key)
+  assert float(metrics[diagnostics.META_GRAD_NORM]) > 0.

@@ -24,7 +24,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from bmg_agents import launching
-from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
@@ -42,11 +41,9 @@ def _tiny_config(**kwargs):
 
 
 def test_fused_runner_agrees_with_step_by_step_loop():
-  config = _tiny_config(matching='both')
-  nets = networks_lib.make_networks(two_colors.NUM_ACTIONS,
-                                    config.hidden_sizes,
-                                    config.meta_hidden_size)
-  agent = learning.make_agent(config, nets)
+  config = _tiny_config(matching='kl+value')
+  nets = networks_lib.make_networks(fused.environment_spec(), config)
+  agent = learning.make_agent_functions(nets, config)
   states = fused.init_states(agent, jax.random.PRNGKey(3), 2,
                              config.reward_history)
   step_fn = fused.make_step_fn(agent, flip_period=7)
@@ -69,10 +66,9 @@ def test_fused_runner_agrees_with_step_by_step_loop():
 
 
 def test_fixed_epsilon_sweep_in_one_run():
-  config = _tiny_config(agent='fixed')
-  nets = networks_lib.make_networks(two_colors.NUM_ACTIONS,
-                                    config.hidden_sizes)
-  agent = learning.make_agent(config, nets)
+  config = _tiny_config(meta_objective='none')
+  nets = networks_lib.make_networks(fused.environment_spec(), config)
+  agent = learning.make_agent_functions(nets, config)
   states = fused.init_states(agent, jax.random.PRNGKey(0), 3,
                              config.reward_history, epsilons=[0., .5, 1.])
   _, metrics = fused.run_fused(fused.make_step_fn(agent), states, 10, 10)
@@ -87,7 +83,11 @@ def test_acme_runner_tiny_run(tmp_path):
   # The queue hands every transition to the learner, in order; the last
   # one reaches the queue only after the loop's final update.
   assert counts['learner_steps'] == 39
-  assert os.path.exists(tmp_path / 'logs' / 'learner' / 'logs.csv')
+  with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert rows and {'meta_grad_norm', 'meta_grad_cosine', 'epsilon',
+                   'learner_steps'} <= set(rows[0])
+  assert all(None not in row and None not in row.values() for row in rows)
 
 
 def test_launcher_bad_flag_is_a_usage_error_not_a_trace():

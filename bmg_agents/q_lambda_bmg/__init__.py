@@ -12,12 +12,39 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Peng's Q(λ) agent with ε-greedy exploration meta-learned by BMG."""
+"""Peng's Q(λ) agent with ε-greedy exploration meta-learned by BMG.
+
+`QLambdaBuilder` (acme) is imported lazily: importing this package, or its
+`config`, `networks`, `losses`, `learning`, `acting` or `fused` modules,
+imports neither acme, Launchpad, Reverb nor TensorFlow.
+"""
 
 from bmg_agents.q_lambda_bmg.config import QLambdaConfig
-from bmg_agents.q_lambda_bmg.learning import LearnerState
-from bmg_agents.q_lambda_bmg.learning import make_agent
-from bmg_agents.q_lambda_bmg.learning import QLambdaAgent
+from bmg_agents.q_lambda_bmg.learning import AgentFunctions
+from bmg_agents.q_lambda_bmg.learning import make_agent_functions
+from bmg_agents.q_lambda_bmg.learning import TrainingState
 from bmg_agents.q_lambda_bmg.learning import Transition
 from bmg_agents.q_lambda_bmg.networks import make_networks
 from bmg_agents.q_lambda_bmg.networks import QLambdaNetworks
+
+__all__ = (
+    'QLambdaConfig',
+    'make_networks',
+    'QLambdaNetworks',
+    'QLambdaBuilder',
+    'AgentFunctions',
+    'make_agent_functions',
+    'TrainingState',
+    'Transition',
+)
+
+_LAZY = ('QLambdaBuilder',)
+
+
+def __getattr__(name):
+  """Imports the acme builder on first access (PEP 562)."""
+  if name in _LAZY:
+    # pylint: disable-next=g-import-not-at-top
+    from bmg_agents.q_lambda_bmg import builder
+    return getattr(builder, name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -12,20 +12,27 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Acme actor of the Q(λ)-BMG agent: ε-greedy with ε_w(last H rewards)."""
+"""Pure acting of the Q(λ)-BMG agent: ε-greedy with ε_w(last H rewards).
 
-from typing import Optional
+No acme here: the acme ActorCore and actor built from these functions live
+in builder.py.
+"""
 
-from acme import adders
-from acme.agents.jax import actor_core as actor_core_lib
-from acme.agents.jax import actors
-from acme.jax import variable_utils
+from typing import Any, Callable, Tuple
+
 import chex
-import dm_env
 import jax
 import jax.numpy as jnp
 
-from bmg_agents.q_lambda_bmg import learning
+from bmg_agents.q_lambda_bmg import losses
+from bmg_agents.q_lambda_bmg import networks as networks_lib
+
+Array = chex.Array
+# (meta_params, reward_history [H]) -> ε.
+EpsilonFn = Callable[[Any, Array], Array]
+# (params, meta_params, observation [*O], reward_history [H], key) ->
+# (action, ε).
+SelectActionFn = Callable[..., Tuple[Array, Array]]
 
 
 @chex.dataclass(frozen=True, mappable_dataclass=False)
@@ -35,47 +42,63 @@ class ActorState:
   reward_history: chex.Array  # [H], oldest first.
 
 
-def make_actor_core(agent: learning.QLambdaAgent,
-                    reward_history: int) -> actor_core_lib.ActorCore:
-  """ActorCore over the variables (params, meta_params) from the learner."""
+def make_epsilon_fn(networks: networks_lib.QLambdaNetworks,
+                    meta_learned: bool) -> EpsilonFn:
+  """ε_w(t) of the ε-network, or the constant ε of the fixed baseline.
 
-  def init(key):
-    return ActorState(key=key,
-                      reward_history=jnp.zeros((reward_history,),
-                                               jnp.float32))
+  Args:
+    networks: the agent's networks.
+    meta_learned: True for BMG (meta_params are ε-network parameters w);
+      False for the fixed-ε baseline (meta_params is ε itself).
+  """
 
-  def select_action(variables, observation, state):
-    params, meta_params = variables
-    key, act_key = jax.random.split(state.key)
-    action, _ = agent.act(params, meta_params, observation,
-                          state.reward_history, act_key)
-    return action, ActorState(key=key, reward_history=state.reward_history)
+  def epsilon_fn(meta_params, reward_history):
+    if meta_learned:
+      return networks.epsilon_apply(meta_params, reward_history)
+    del reward_history
+    return jnp.asarray(meta_params, jnp.float32)
 
-  def get_extras(state):
-    # The ε-network input the action was chosen with (Transition field).
-    return {'reward_history': state.reward_history}
-
-  return actor_core_lib.ActorCore(init=init, select_action=select_action,
-                                  get_extras=get_extras)
+  return epsilon_fn
 
 
-def _push_reward(state: ActorState, reward) -> ActorState:
+def make_select_action(networks: networks_lib.QLambdaNetworks,
+                       meta_learned: bool,
+                       evaluation: bool = False) -> SelectActionFn:
+  """Samples a ~ π_x(· | s_t, t_t, w), ε-greedy in q_x (App. B.3).
+
+  Args:
+    networks: the agent's networks.
+    meta_learned: see `make_epsilon_fn`.
+    evaluation: act greedily (ε = 0) instead.
+
+  Returns:
+    (params, meta_params, observation [*O], reward_history [H], key) ->
+    (action int32, the ε used).
+  """
+  epsilon_fn = make_epsilon_fn(networks, meta_learned)
+
+  def select_action(params, meta_params, observation, reward_history, key):
+    q_values = networks.q_apply(params, observation)
+    if evaluation:
+      epsilon = jnp.zeros((), jnp.float32)
+    else:
+      epsilon = epsilon_fn(meta_params, reward_history)
+    action = jax.random.choice(
+        key, networks.num_actions,
+        p=losses.epsilon_greedy_probs(q_values, epsilon))
+    return action.astype(jnp.int32), epsilon
+
+  return select_action
+
+
+def init_actor_state(key: chex.PRNGKey, reward_history: int) -> ActorState:
+  """A fresh actor state: zero reward history (start of an episode)."""
+  return ActorState(key=key,
+                    reward_history=jnp.zeros((reward_history,), jnp.float32))
+
+
+def push_reward(state: ActorState, reward: chex.Numeric) -> ActorState:
+  """Appends r_{t+1} to the reward history, dropping the oldest."""
   history = jnp.concatenate([state.reward_history[1:],
                              jnp.asarray(reward, jnp.float32)[None]])
   return ActorState(key=state.key, reward_history=history)
-
-
-class QLambdaActor(actors.GenericActor):
-  """GenericActor that also feeds each reward into the ε-network's input."""
-
-  def __init__(self, actor_core: actor_core_lib.ActorCore,
-               random_key: chex.PRNGKey,
-               variable_client: Optional[variable_utils.VariableClient],
-               adder: Optional[adders.Adder] = None):
-    super().__init__(actor_core, random_key, variable_client, adder,
-                     jit=True, backend='cpu')
-    self._push_reward = jax.jit(_push_reward, backend='cpu')
-
-  def observe(self, action, next_timestep: dm_env.TimeStep):
-    super().observe(action, next_timestep)  # Adds with the old history.
-    self._state = self._push_reward(self._state, next_timestep.reward)

@@ -15,23 +15,47 @@
 """Configuration of the Q(λ) agent with BMG-meta-learned ε-greedy."""
 
 import dataclasses
-from typing import Tuple
+from typing import Mapping, Tuple, Union
 
 from bmg_agents.core import config as core_config
+from bmg_agents.core import matching as matching_lib
 
-AGENTS = ('fixed', 'bmg')
-MATCHINGS = ('policy', 'value', 'both')
+# 'none' is the fixed-ε baseline. There is no 'mg': see QLambdaConfig.
+META_OBJECTIVES = ('bmg', 'none')
+# The `core.matching` names a matching spec may combine for this agent.
+MATCHINGS = (matching_lib.KL, matching_lib.VALUE)
 
 
 @dataclasses.dataclass
-class QLambdaConfig:
+class QLambdaConfig(core_config.MetaGradientConfig):
   """Hyper-parameters of Peng's Q(λ) with meta-learned ε (paper Table 1).
 
   Attributes:
-    agent: 'fixed' acts with the constant `epsilon`; 'bmg' meta-learns ε with
-      BMG (App. B.3).
+    meta_objective: 'bmg' meta-learns ε with BMG (App. B.3); 'none' acts
+      with the constant `epsilon` (the fixed-ε baseline). There is no 'mg':
+      ε enters only the behaviour policy, never the Q(λ) update, so the
+      standard meta-gradient ∇_w f(x(K)(w)) is zero (Section 5.1).
+    K: always 0. BMG here does not backpropagate through any update
+      (App. B.3): the learner's policy π_x depends on w through ε_w, not
+      through x, so x(K)(w) = x. Anything else is a ValueError.
+    L: bootstrap length; the target x̃ is the Q-network L updates after
+      the one that acted (all L steps are the same Q(λ) update).
+    matching: a `core.matching` spec over 'kl' and 'value', e.g. 'kl',
+      'value', 'kl+value', 'kl+0.5*value'. 'kl' is the paper's policy
+      matching μ_π = KL(π_x̃ ‖ π_x), π_x̃ greedy in q_x̃. 'value' is the
+      paper's 'value' matching μ_u = E[(u_x̃(s) − u_x(s; t, w))²], which is
+      core's squared-error value matching applied to
+      u_x(s) = Σ_a π_x(a|s) q_x(s, a) (u_x̃ = max_a q_x̃ under the greedy
+      target); u is not a value function of π_x (App. B.3). 'reverse_kl'
+      and 'symmetric_kl' are infinite against a greedy target whenever
+      ε > 0 and 'l2' has no w-gradient (K = 0), so they are rejected.
+    temperature: divides the target policy's logits in KL matching (> 0);
+      the greedy target's logits are 0 or −inf, so it has no effect here.
+    final_step: as in `core.MetaGradientConfig`; no effect here, since the
+      update rule has no meta-parameters and both choices give the same
+      target.
     epsilon: ε of the fixed-ε baseline (unused by 'bmg').
-    discount: γ.
+    discount: γ; the learner bootstraps on γ·d_t, d_t = 0 at a terminal.
     lambda_: Peng's Q(λ) mixing parameter λ.
     trace_length: n, the length of the truncated λ-return window. The update
       at step t is for the transition n-1 steps back, so that its λ-return
@@ -43,20 +67,19 @@ class QLambdaConfig:
     adam_b2: Adam β2 (both optimisers).
     grad_ema: decay of the exponential moving average of the Q-network
       gradient that Adam receives.
-    L: bootstrap length; the target x̃ is the Q-network L updates later
-      (K = 0: the meta-update never differentiates through an update).
-    matching: 'policy' is KL(π_x̃ ‖ π_x), 'value' is (u_x̃ − u_x)², 'both' is
-      their weighted sum.
-    policy_matching_weight: weight of the policy matching term in 'both'.
-    value_matching_weight: weight of the 'value' matching term in 'both'.
-    reward_history: number of most recent rewards the ε-network ingests.
+    reward_history: number H of most recent rewards the ε-network ingests.
     meta_hidden_size: width of the ε-network's single hidden layer (ReLU);
       its output goes through a sigmoid.
     meta_learning_rate: Adam learning rate of the ε-network.
     meta_adam_eps: Adam ε of the ε-network optimiser.
     meta_grad_ema: decay of the EMA of the meta-gradient.
   """
-  agent: str = 'bmg'
+  # Meta-gradient settings (core.MetaGradientConfig; App. B.3 defaults).
+  meta_objective: str = 'bmg'
+  K: int = 0
+  L: int = 16
+  matching: Union[str, Mapping[str, float]] = matching_lib.KL
+  # Fixed-ε baseline.
   epsilon: float = 0.1
   # Peng's Q(λ) learner (Table 1).
   discount: float = 0.99
@@ -69,10 +92,6 @@ class QLambdaConfig:
   adam_b2: float = 0.999
   grad_ema: float = 0.9
   # BMG ε meta-learner (Table 1, App. B.3).
-  L: int = 16
-  matching: str = 'policy'
-  policy_matching_weight: float = 1.0
-  value_matching_weight: float = 1.0
   reward_history: int = 50
   meta_hidden_size: int = 32
   meta_learning_rate: float = 1e-4
@@ -80,11 +99,35 @@ class QLambdaConfig:
   meta_grad_ema: float = 0.9
 
   def __post_init__(self):
-    core_config.check_choice('agent', self.agent, AGENTS)
-    core_config.check_choice('matching', self.matching, MATCHINGS)
+    # Not super().__post_init__(): core requires K >= 1 and knows 'mg'.
+    if self.meta_objective == 'mg':
+      raise ValueError(
+          "meta_objective='mg' is not available for Q(λ): ε enters only the "
+          'behaviour policy, not the Q(λ) update, so the MG meta-gradient is '
+          "zero (App. B.3). Use 'bmg' or 'none' (fixed ε).")
+    core_config.check_choice('meta_objective', self.meta_objective,
+                             META_OBJECTIVES)
+    core_config.check_int('K', self.K, 0)
+    if self.K != 0:
+      raise ValueError(
+          f'K must be 0 for Q(λ)-BMG, got {self.K!r}: the update does not '
+          'depend on w, so there is no update to differentiate through '
+          '(App. B.3).')
+    core_config.check_int('L', self.L, 1)
+    weights = matching_lib.parse(self.matching, 'matching')
+    unsupported = sorted(set(weights) - set(MATCHINGS))
+    if unsupported:
+      raise ValueError(
+          f'matching: {", ".join(unsupported)} not supported by Q(λ)-BMG '
+          f'(greedy target, K = 0); combine {" and ".join(MATCHINGS)}, '
+          "e.g. 'kl+value'.")
+    core_config.check_range('temperature', self.temperature, 0.,
+                            low_inclusive=False)
+    core_config.check_choice('final_step', self.final_step,
+                             core_config.FINAL_STEPS)
     for name in ('epsilon', 'discount', 'lambda_'):
       core_config.check_range(name, getattr(self, name), 0., 1.)
-    for name in ('trace_length', 'L', 'reward_history', 'meta_hidden_size'):
+    for name in ('trace_length', 'reward_history', 'meta_hidden_size'):
       core_config.check_int(name, getattr(self, name), 1)
     if (not isinstance(self.hidden_sizes, (tuple, list)) or
         not self.hidden_sizes):
@@ -99,5 +142,3 @@ class QLambdaConfig:
     for name in ('adam_b1', 'adam_b2', 'grad_ema', 'meta_grad_ema'):
       core_config.check_range(name, getattr(self, name), 0., 1.,
                               high_inclusive=False)
-    for name in ('policy_matching_weight', 'value_matching_weight'):
-      core_config.check_range(name, getattr(self, name), 0.)

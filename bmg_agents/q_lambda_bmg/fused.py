@@ -17,6 +17,7 @@
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import chex
+from dm_env import specs
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,16 +27,30 @@ from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import learning
 
 
+class EnvironmentSpec(NamedTuple):
+  """The two fields of an acme EnvironmentSpec that `make_networks` reads."""
+  observations: specs.Array
+  actions: specs.DiscreteArray
+
+
+def environment_spec(size: int = two_colors.DEFAULT_SIZE) -> EnvironmentSpec:
+  """Two-colours' observation and action specs, for `make_networks`."""
+  return EnvironmentSpec(
+      observations=specs.Array((two_colors.observation_size(size),),
+                               np.float32, name='observation'),
+      actions=specs.DiscreteArray(two_colors.NUM_ACTIONS, name='action'))
+
+
 class RunState(NamedTuple):
   """One seed's agent, environment and acting state (App. B.1 step order)."""
-  learner: learning.LearnerState
+  learner: learning.TrainingState
   env: two_colors.TwoColorsState
   observation: chex.Array  # s_t, [D].
   reward_history: chex.Array  # t_t: the last H rewards, oldest first.
   key: chex.PRNGKey
 
 
-def init_states(agent: learning.QLambdaAgent, key: chex.PRNGKey,
+def init_states(agent: learning.AgentFunctions, key: chex.PRNGKey,
                 num_seeds: int, reward_history: int,
                 epsilons: Optional[Sequence[float]] = None,
                 size: int = two_colors.DEFAULT_SIZE) -> RunState:
@@ -71,7 +86,7 @@ def init_states(agent: learning.QLambdaAgent, key: chex.PRNGKey,
                                      jnp.asarray(epsilons, jnp.float32))
 
 
-def make_step_fn(agent: learning.QLambdaAgent,
+def make_step_fn(agent: learning.AgentFunctions,
                  size: int = two_colors.DEFAULT_SIZE,
                  flip_period: int = two_colors.DEFAULT_FLIP_PERIOD
                  ) -> Callable[[RunState], Tuple[RunState, Dict[str, Any]]]:

@@ -12,7 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Pure online learner and acting step of Q(λ) with BMG ε (App. B.3)."""
+"""Pure online learner of Peng's Q(λ) with BMG ε (App. B.3).
+
+No acme, Launchpad, Reverb or TensorFlow here (nor in what this imports).
+"""
 
 from typing import Any, Callable, Dict, NamedTuple, Tuple
 
@@ -22,7 +25,8 @@ import jax.numpy as jnp
 import optax
 
 from bmg_agents.core import diagnostics
-from bmg_agents.core import matching
+from bmg_agents.core import meta_gradient
+from bmg_agents.q_lambda_bmg import acting
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import losses
 from bmg_agents.q_lambda_bmg import networks as networks_lib
@@ -30,16 +34,21 @@ from bmg_agents.q_lambda_bmg import networks as networks_lib
 Array = chex.Array
 Metrics = Dict[str, Array]
 
+# K = 0: no inner update is differentiated (App. B.3), so `core.bmg_loss`
+# unrolls over an empty batch axis.
+_NO_INNER_BATCHES = jnp.zeros((0,), jnp.float32)
+
 
 class Transition(NamedTuple):
   """One environment step as the learner consumes it (unbatched).
 
   Attributes:
-    observation: s_t, shape [D].
+    observation: s_t, shape [*O].
     action: a_t, int32 scalar.
     reward: r_{t+1}, scalar.
-    discount: 1 − done_{t+1} (γ is applied by the learner), scalar.
-    next_observation: s_{t+1}, shape [D].
+    discount: d_{t+1}, 0 at a terminal s_{t+1}, else 1 (a time limit keeps
+      1); the learner bootstraps on γ·d_{t+1}, scalar.
+    next_observation: s_{t+1}, shape [*O].
     reward_history: the last H rewards before s_t, the ε-network input t_t
       the action was chosen with, shape [H].
   """
@@ -53,7 +62,7 @@ class Transition(NamedTuple):
 
 class Window(NamedTuple):
   """The last n transitions for the truncated λ-return, oldest first."""
-  observations: Array  # [n + 1, D]
+  observations: Array  # [n + 1, *O]
   actions: Array  # [n]
   rewards: Array  # [n]
   discounts: Array  # [n]
@@ -66,12 +75,12 @@ class MetaBuffer(NamedTuple):
   taken L more updates, so only what x_t produced is kept (s_t, t_t,
   q_{x_t}(s_t)), never x_t itself; cost per step is independent of L.
   """
-  observations: Array  # [L, D]
+  observations: Array  # [L, *O]
   reward_histories: Array  # [L, H]
   q_values: Array  # [L, A]
 
 
-class LearnerState(NamedTuple):
+class TrainingState(NamedTuple):
   """Everything the online learner carries from one step to the next.
 
   For the fixed-ε baseline `meta_params` is the constant ε (a float scalar)
@@ -87,22 +96,23 @@ class LearnerState(NamedTuple):
   steps: Array  # int32, transitions consumed so far.
 
 
-class QLambdaAgent(NamedTuple):
+class AgentFunctions(NamedTuple):
   """The agent as pure functions, shared by every way of running it.
 
   Attributes:
-    init: (key, observation [D], epsilon=None) -> LearnerState; `epsilon`
+    init: (key, observation [*O], epsilon=None) -> TrainingState; `epsilon`
       overrides the fixed agent's ε (ignored by 'bmg').
     epsilon: (meta_params, reward_history [H]) -> ε scalar.
     act: (params, meta_params, observation, reward_history, key) ->
-      (action, ε).
-    update: (LearnerState, Transition) -> (LearnerState, metrics).
+      (action, ε); `acting.make_select_action`.
+    update: (TrainingState, Transition) -> (TrainingState, metrics).
     networks: the QLambdaNetworks.
   """
-  init: Callable[..., LearnerState]
-  epsilon: Callable[[Any, Array], Array]
-  act: Callable[..., Tuple[Array, Array]]
-  update: Callable[[LearnerState, Transition], Tuple[LearnerState, Metrics]]
+  init: Callable[..., TrainingState]
+  epsilon: acting.EpsilonFn
+  act: acting.SelectActionFn
+  update: Callable[[TrainingState, Transition],
+                   Tuple[TrainingState, Metrics]]
   networks: networks_lib.QLambdaNetworks
 
 
@@ -115,9 +125,22 @@ def make_optimizer(learning_rate: float, eps: float, b1: float, b2: float,
       optax.scale(-learning_rate))
 
 
+def metric_names(config: config_lib.QLambdaConfig) -> Tuple[str, ...]:
+  """The keys of `update`'s metrics (the same at every step)."""
+  names = ('q_loss', 'td_error', 'epsilon')
+  if config.meta_objective == 'bmg':
+    names += ('matching_loss', diagnostics.META_GRAD_NORM,
+              diagnostics.META_GRAD_COSINE, 'target_agrees')
+  return names
+
+
 def _shift_in(buffer: Array, value: Array) -> Array:
   """Drops the oldest (first) entry and appends `value` at the end."""
   return jnp.concatenate([buffer[1:], value[None].astype(buffer.dtype)])
+
+
+def _repeat(x: Array, num: int) -> Array:
+  return jnp.broadcast_to(x[None], (num,) + x.shape)
 
 
 def _select(pred: Array, on_true, on_false):
@@ -125,40 +148,53 @@ def _select(pred: Array, on_true, on_false):
       lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
 
-def make_agent(config: config_lib.QLambdaConfig,
-               networks: networks_lib.QLambdaNetworks) -> QLambdaAgent:
+def _identity_update(params, opt_state, meta_params, batch):
+  """The (empty) differentiable part of the update: w is not in it."""
+  del meta_params, batch
+  return params, opt_state, {}
+
+
+def _precomputed_target(params, opt_state, meta_params, q_target):
+  """x̃ comes from the agent's own update L steps later (App. B.3)."""
+  del params, opt_state, meta_params
+  return q_target
+
+
+def make_agent_functions(networks: networks_lib.QLambdaNetworks,
+                         config: config_lib.QLambdaConfig) -> AgentFunctions:
   """Builds the pure functions of Peng's Q(λ) with fixed or BMG ε.
 
   Each `update` consumes one transition (no batching, App. B.3):
   1. Peng's Q(λ) step on the transition n − 1 steps back, whose truncated
-     λ-return now covers n rewards; Adam on the gradient EMA.
-  2. BMG (K = 0): the acting step L − 1 steps back was taken by x_{t−L+1};
-     the Q-network just became x̃ = x_{t+1}, L updates later. Its greedy
-     policy is the target and μ(x̃, x) is minimised in w through ε_w only.
+     λ-return now covers n rewards, bootstrapping on γ·d (no bootstrap past
+     a terminal); Adam on the gradient EMA.
+  2. BMG (K = 0, `core.bmg_loss`): the acting step L − 1 steps back was
+     taken by x_{t−L+1}; the Q-network just became x̃ = x_{t+1}, L updates
+     later. Its greedy policy is the target and μ(x̃, x) is minimised in w
+     through ε_w only.
+
+  Metrics before the first update (Q(λ): n − 1 steps, 0) and before the
+  first meta-update (BMG: L − 1 steps, NaN) keep their keys
+  (`metric_names`).
 
   Args:
-    config: the agent's hyper-parameters.
     networks: Q-network and ε-network.
+    config: the agent's hyper-parameters.
 
   Returns:
-    A QLambdaAgent.
+    The AgentFunctions.
   """
-  is_bmg = config.agent == 'bmg'
+  is_bmg = config.meta_objective == 'bmg'
   n = config.trace_length
   num_l = config.L
-  matching_fn = matching.make_matching_fn(losses.matching_spec(
-      config.matching, config.policy_matching_weight,
-      config.value_matching_weight))
+  epsilon_fn = acting.make_epsilon_fn(networks, is_bmg)
+  matching_fn = losses.make_greedy_matching_fn(
+      config.matching, networks.epsilon_apply, config.temperature)
   optimizer = make_optimizer(config.learning_rate, config.adam_eps,
                              config.adam_b1, config.adam_b2, config.grad_ema)
   meta_optimizer = make_optimizer(
       config.meta_learning_rate, config.meta_adam_eps, config.adam_b1,
       config.adam_b2, config.meta_grad_ema)
-
-  def epsilon_fn(meta_params, reward_history):
-    if is_bmg:
-      return networks.epsilon_apply(meta_params, reward_history)
-    return jnp.asarray(meta_params, jnp.float32)
 
   def init(key, observation, epsilon=None):
     q_key, eps_key = jax.random.split(key)
@@ -175,26 +211,18 @@ def make_agent(config: config_lib.QLambdaConfig,
       meta_opt_state = meta_grads = ()
     num_actions = networks.num_actions
     window = Window(
-        observations=jnp.tile(observation[None], (n + 1, 1)),
+        observations=_repeat(observation, n + 1),
         actions=jnp.zeros((n,), jnp.int32),
         rewards=jnp.zeros((n,), jnp.float32),
         discounts=jnp.zeros((n,), jnp.float32))
     meta_buffer = MetaBuffer(
-        observations=jnp.tile(observation[None], (num_l, 1)),
+        observations=_repeat(observation, num_l),
         reward_histories=jnp.zeros((num_l, config.reward_history),
                                    jnp.float32),
         q_values=jnp.zeros((num_l, num_actions), jnp.float32))
-    return LearnerState(params, optimizer.init(params), meta_params,
-                        meta_opt_state, meta_grads, window, meta_buffer,
-                        jnp.zeros((), jnp.int32))
-
-  def act(params, meta_params, observation, reward_history, key):
-    q_values = networks.q_apply(params, observation)
-    epsilon = epsilon_fn(meta_params, reward_history)
-    action = jax.random.choice(
-        key, networks.num_actions,
-        p=losses.epsilon_greedy_probs(q_values, epsilon))
-    return action.astype(jnp.int32), epsilon
+    return TrainingState(params, optimizer.init(params), meta_params,
+                         meta_opt_state, meta_grads, window, meta_buffer,
+                         jnp.zeros((), jnp.int32))
 
   def q_loss(params, window):
     # Only the oldest transition is updated, so only q(s_0) needs gradient;
@@ -209,15 +237,18 @@ def make_agent(config: config_lib.QLambdaConfig,
                                  config.lambda_)
     return 0.5 * jnp.square(td[0]), td[0]
 
-  def meta_loss(meta_params, q_target, q_behaviour, reward_history):
-    epsilon = networks.epsilon_apply(meta_params, reward_history)
-    return losses.greedy_matching(matching_fn, q_target, q_behaviour,
-                                  epsilon), epsilon
+  def meta_gradient_fn(meta_params, q_target, oldest):
+    return meta_gradient.bmg_meta_gradient(
+        meta_params, oldest.q_values, (), _NO_INNER_BATCHES, q_target,
+        oldest.reward_histories, update_fn=_identity_update,
+        target_fn=_precomputed_target, matching_fn=matching_fn)
 
   def update(state, transition):
     t = transition
     q_behaviour = networks.q_apply(state.params, t.observation)
-    # 1. Peng's Q(λ) on the oldest transition of the window.
+    # 1. Peng's Q(λ) on the oldest transition of the window. Slot -2 holds
+    # s_t (after a terminal the previous transition's s_{t+1} is replaced
+    # by the new episode's s_0, which its d = 0 never bootstraps on).
     w = state.window
     observations = _shift_in(w.observations, t.next_observation)
     observations = observations.at[-2].set(t.observation)
@@ -246,26 +277,26 @@ def make_agent(config: config_lib.QLambdaConfig,
     meta_grads = state.meta_grads
     if is_bmg:
       q_target = networks.q_apply(params, oldest.observations)
-      (mu, _), meta_grads = jax.value_and_grad(meta_loss, has_aux=True)(
-          state.meta_params, q_target, oldest.q_values,
-          oldest.reward_histories)
+      meta_grads, out = meta_gradient_fn(state.meta_params, q_target,
+                                         oldest)
       meta_updates, new_meta_opt_state = meta_optimizer.update(
           meta_grads, state.meta_opt_state)
       new_meta_params = optax.apply_updates(state.meta_params, meta_updates)
       meta_ready = state.steps + 1 >= num_l
-      metrics.update(
-          matching_loss=mu * meta_ready,
-          meta_grad_norm=optax.global_norm(meta_grads) * meta_ready,
-          meta_grad_cosine=meta_ready * diagnostics.cosine_similarity(
-              meta_grads, state.meta_grads),
-          target_agrees=meta_ready * (
-              jnp.argmax(q_target) == jnp.argmax(oldest.q_values)))
+      meta_metrics = dict(
+          matching_loss=out.loss,
+          **diagnostics.meta_gradient_metrics(meta_grads, state.meta_grads),
+          target_agrees=(jnp.argmax(q_target) ==
+                         jnp.argmax(oldest.q_values)).astype(jnp.float32))
+      metrics.update({k: jnp.where(meta_ready, v, jnp.nan)
+                      for k, v in meta_metrics.items()})
       meta_params, meta_opt_state, meta_grads = _select(
           meta_ready, (new_meta_params, new_meta_opt_state, meta_grads),
           (meta_params, meta_opt_state, state.meta_grads))
-    new_state = LearnerState(params, opt_state, meta_params, meta_opt_state,
-                             meta_grads, window, buffer, state.steps + 1)
+    new_state = TrainingState(params, opt_state, meta_params, meta_opt_state,
+                              meta_grads, window, buffer, state.steps + 1)
     return new_state, metrics
 
-  return QLambdaAgent(init=init, epsilon=epsilon_fn, act=act, update=update,
-                      networks=networks)
+  return AgentFunctions(init=init, epsilon=epsilon_fn,
+                        act=acting.make_select_action(networks, is_bmg),
+                        update=update, networks=networks)

@@ -14,6 +14,8 @@
 
 """Losses of Peng's Q(λ) with BMG ε-greedy matching (paper App. B.3)."""
 
+from typing import Any, Callable, Mapping, Union
+
 import chex
 import distrax
 import jax
@@ -106,19 +108,6 @@ def epsilon_greedy_outputs(q_behaviour: Array,
                           values=jnp.sum(probs * q_behaviour))
 
 
-def matching_spec(kind: str, policy_weight: float = 1.,
-                  value_weight: float = 1.) -> str:
-  """The `core.matching` spec of 'policy', 'value' or 'both' (weighted)."""
-  if kind == 'policy':
-    return matching.KL
-  if kind == 'value':
-    return matching.VALUE
-  if kind == 'both':
-    return f'{policy_weight!r}*{matching.KL}+{value_weight!r}*{matching.VALUE}'
-  raise ValueError(f"matching must be 'policy', 'value' or 'both', got "
-                   f'{kind!r}.')
-
-
 def greedy_policy_matching(q_target: Array, q_behaviour: Array,
                            epsilon: Numeric) -> Array:
   """μ_π(x̃, x) = KL(π_x̃ ‖ π_x), π_x̃ greedy in q_x̃ (App. B.3).
@@ -165,3 +154,30 @@ def greedy_matching(matching_fn: matching.MatchingFn, q_target: Array,
   """μ(x̃, x) of a `core.matching` function on the two policies above."""
   return matching_fn(greedy_target_outputs(q_target),
                      epsilon_greedy_outputs(q_behaviour, epsilon))
+
+
+def make_greedy_matching_fn(
+    spec: Union[str, Mapping[str, float]],
+    epsilon_fn: Callable[[Any, Array], Array], temperature: float = 1.
+) -> Callable[[Array, Array, Any, Array], Array]:
+  """μ in the form `core.bmg_loss` takes, for the greedy target of App. B.3.
+
+  Returns (q_x̃(s) [A], q_x(s) [A], w, t [H]) -> μ(π_x̃, π_x(·|s, t, w)):
+  Q-values stand for the parameters (μ only needs what x̃ and x output at
+  s, and K = 0 never updates x). `core.matching.make_bmg_matching_fn` does
+  not fit: it maps target and learner through the same outputs function,
+  while here the target policy is greedy and the learner's is ε_w-greedy.
+
+  Args:
+    spec: a `core.matching` spec over 'kl' and 'value'.
+    epsilon_fn: (w, t) -> ε, the meta-learned ε.
+    temperature: temperature on the target policy (no effect on a greedy
+      target, whose logits are 0 or −inf).
+  """
+  matching_fn = matching.make_matching_fn(spec, temperature)
+
+  def bmg_matching_fn(q_target, q_behaviour, meta_params, reward_history):
+    return greedy_matching(matching_fn, q_target, q_behaviour,
+                           epsilon_fn(meta_params, reward_history))
+
+  return bmg_matching_fn

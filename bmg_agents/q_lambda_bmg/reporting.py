@@ -21,7 +21,6 @@ import jax
 import numpy as np
 
 from bmg_agents import anakin
-from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
@@ -44,14 +43,13 @@ def run(config: config_lib.QLambdaConfig, num_seeds: int, num_steps: int,
   `anakin.run`): the same numbers, 1.2-2.5x faster here than one vmap over
   all of a device's seeds (benchmarks/q_lambda_throughput.py).
   """
-  nets = networks_lib.make_networks(two_colors.NUM_ACTIONS,
-                                    config.hidden_sizes,
-                                    config.meta_hidden_size)
-  agent = learning.make_agent(config, nets)
+  nets = networks_lib.make_networks(fused.environment_spec(), config)
+  agent = learning.make_agent_functions(nets, config)
   states = fused.init_states(agent, jax.random.PRNGKey(seed), num_seeds,
                              config.reward_history, epsilons)
   step_fn = fused.make_step_fn(agent, flip_period=flip_period)
-  progress = anakin.Progress(num_steps, num_seeds, label or config.agent,
+  progress = anakin.Progress(num_steps, num_seeds,
+                             label or config.meta_objective,
                              print_fn=print_fn)
   _, metrics = fused.run_fused(step_fn, states, num_steps, chunk_size,
                                callback=progress,
@@ -86,7 +84,7 @@ def run_and_report(config: config_lib.QLambdaConfig, num_seeds: int,
   rows = rows_from_metrics(metrics, chunk_size)
   two_colors_results.write_csv(os.path.join(results_dir, 'metrics.csv'),
                                rows)
-  name = (f'ε = {config.epsilon}' if config.agent == 'fixed' else
+  name = (f'ε = {config.epsilon}' if config.meta_objective == 'none' else
           f'BMG ({config.matching}, L = {config.L})')
   plot(os.path.join(results_dir, 'q_lambda.png'), {name: metrics},
        chunk_size, flip_period)

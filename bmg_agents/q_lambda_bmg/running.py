@@ -35,6 +35,7 @@ from bmg_agents import launching
 from bmg_agents.environments import two_colors
 from bmg_agents.q_lambda_bmg import builder as builder_lib
 from bmg_agents.q_lambda_bmg import config as config_lib
+from bmg_agents.q_lambda_bmg import networks as networks_lib
 
 
 def make_environment(seed: int, episode_length: int,
@@ -50,8 +51,26 @@ def make_environment(seed: int, episode_length: int,
                                    episode_length)
 
 
-def _identity(agent):
-  return agent
+class _Builder(builder_lib.QLambdaBuilder):
+  """QLambdaBuilder as acme 0.4.0's layouts call it, with a learner logger.
+
+  Those layouts pass (random_key, networks, dataset, replay_client, counter)
+  to `make_learner`, positionally in DistributedLayout, and no logger_fn.
+  """
+
+  def __init__(self, config, logger_fn, **kwargs):
+    super().__init__(config, **kwargs)
+    self._logger_fn = logger_fn
+
+  def make_learner(self, random_key, networks, dataset, replay_client=None,
+                   counter=None):
+    return super().make_learner(random_key, networks, dataset,
+                                logger_fn=self._logger_fn,
+                                replay_client=replay_client, counter=counter)
+
+
+def _make_policy(networks, config):
+  return builder_lib.QLambdaBuilder(config).make_policy(networks)
 
 
 def _make_logger(results_dir: Optional[str], label: str,
@@ -74,14 +93,14 @@ def run_acme(config: config_lib.QLambdaConfig, num_steps: int, seed: int,
   """
   environment = make_environment(seed, num_steps, flip_period)
   spec = specs.make_environment_spec(environment)
-  agent = builder_lib.make_agent(config, spec)
-  builder = builder_lib.QLambdaBuilder(
-      config, spec, logger_fn=lambda: _make_logger(
-          results_dir, 'learner', log_every_secs))
+  networks = networks_lib.make_networks(spec, config)
+  builder = _Builder(config, logger_fn=lambda: _make_logger(
+      results_dir, 'learner', log_every_secs))
   counter = counting.Counter()
   layout = local_layout.LocalLayout(
-      seed=seed, environment_spec=spec, builder=builder, networks=agent,
-      policy_network=agent, workdir=results_dir, batch_size=1,
+      seed=seed, environment_spec=spec, builder=builder, networks=networks,
+      policy_network=builder.make_policy(networks), workdir=results_dir,
+      batch_size=1,
       min_replay_size=1, samples_per_insert=1., prefetch_size=0,
       counter=counting.Counter(counter, 'learner', time_delta=0.),
       checkpoint=results_dir is not None)
@@ -109,14 +128,17 @@ def make_program(config: config_lib.QLambdaConfig, num_steps: int,
                                   flip_period=flip_period)
   spec = specs.make_environment_spec(env_factory(seed))
   results_dir = os.path.abspath(results_dir or 'results/q_lambda_lp')
-  builder = builder_lib.QLambdaBuilder(
-      config, spec, logger_fn=functools.partial(
+  builder = _Builder(
+      config, logger_fn=functools.partial(
           _make_logger, results_dir, 'learner', 10.),
       max_queue_size=max_queue_size)
   layout = launching.DistributedLayout(
       seed=seed, environment_factory=env_factory,
-      network_factory=functools.partial(builder_lib.make_agent, config),
-      builder=builder, policy_network=_identity, num_actors=num_actors,
+      network_factory=functools.partial(networks_lib.make_networks,
+                                        config=config),
+      builder=builder,
+      policy_network=functools.partial(_make_policy, config=config),
+      num_actors=num_actors,
       environment_spec=spec, prefetch_size=0,
       max_number_of_steps=num_steps,
       checkpointing_config=launching.CheckpointingConfig(
