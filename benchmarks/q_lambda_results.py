@@ -37,7 +37,7 @@ from bmg_agents import anakin
 from bmg_agents.experiments import plotting
 from bmg_agents.experiments import results
 from bmg_agents.q_lambda_bmg import config as config_lib
-from bmg_agents.q_lambda_bmg import reporting
+from bmg_agents.q_lambda_bmg import fused
 
 NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds per agent.')
 FLIP_PERIOD = flags.DEFINE_integer('flip_period', 20_000,
@@ -54,11 +54,6 @@ ONLY = flags.DEFINE_list('only', [], 'Subset of runs (names below).')
 RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/q_lambda_bench',
                                   'Output directory.')
 SEED = flags.DEFINE_integer('seed', 0, 'Seed of every run.')
-
-
-def _by_seed(metrics):
-  """`reporting.run`'s [chunks, seeds] metrics as [seeds, chunks]."""
-  return {k: np.asarray(v).T for k, v in metrics.items()}
 
 
 def _cycle_epsilon(epsilon, chunk, flip_period):
@@ -117,9 +112,10 @@ def main(argv):
     start = time.time()
     if spec is None:
       config = config_lib.QLambdaConfig(meta_objective='none', **common)
-      metrics = _by_seed(reporting.run(
+      metrics = fused.run_seeds(
           config, seeds * len(epsilons), num_steps, chunk, flip, SEED.value,
-          epsilons=np.repeat(epsilons, seeds), label=name))
+          epsilons=np.repeat(epsilons, seeds),
+          progress=anakin.Progress(num_steps, seeds * len(epsilons), name))
       for i, eps in enumerate(epsilons):
         part = {k: v[i * seeds:(i + 1) * seeds] for k, v in metrics.items()}
         label = f'fixed_eps{eps}'
@@ -130,8 +126,9 @@ def main(argv):
     matching, num_l = spec
     config = config_lib.QLambdaConfig(meta_objective='bmg',
                                       matching=matching, L=num_l, **common)
-    metrics = _by_seed(reporting.run(config, seeds, num_steps, chunk, flip,
-                                     SEED.value, label=name))
+    metrics = fused.run_seeds(config, seeds, num_steps, chunk, flip,
+                              SEED.value,
+                              progress=anakin.Progress(num_steps, seeds, name))
     _summary(name, metrics, chunk, flip, time.time() - start)
     _write(name, metrics, chunk)
     curves[f'BMG {matching} L={num_l}'] = metrics

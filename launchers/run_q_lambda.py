@@ -14,104 +14,59 @@
 
 """Q(λ) with fixed or BMG-meta-learned ε-greedy on two-colours (App. B.3).
 
-  python launchers/run_q_lambda.py                      # fused, BMG, ~2 min
+  python launchers/run_q_lambda.py --hidden_sizes=64,64 --learning_rate=3e-4
   python launchers/run_q_lambda.py --meta_objective=none --epsilon=0.1
-  python launchers/run_q_lambda.py --runner=acme --num_steps=2000
+  python launchers/run_q_lambda.py --runner=single_process --num_steps=2000
   python launchers/run_q_lambda.py --runner=launchpad --num_steps=2000
 """
 
-import os
+import functools
 
 from absl import app
 from absl import flags
-# Defines --lp_launch_type ('local_mp' or 'local_mt' here).
-import launchpad as lp  # pylint: disable=unused-import
 
 from bmg_agents import anakin
-from bmg_agents import launching
-from bmg_agents.q_lambda_bmg import config as config_lib
-from bmg_agents.q_lambda_bmg import reporting
-from bmg_agents.q_lambda_bmg import running
+from bmg_agents import q_lambda_bmg
+from bmg_agents.environments import registry
+from bmg_agents.experiments import cli
+from bmg_agents.experiments import config_flags
+from bmg_agents.q_lambda_bmg import fused
 
-META_OBJECTIVE = flags.DEFINE_enum(
-    'meta_objective', 'bmg', config_lib.META_OBJECTIVES,
-    "ε meta-learned with BMG, or 'none' (fixed ε).")
-MATCHING = flags.DEFINE_string(
-    'matching', 'kl', "BMG matching (App. B.3): 'kl', 'value', 'kl+value'.")
-L = flags.DEFINE_integer('L', 16, 'Bootstrap length L.', lower_bound=1)
-EPSILON = flags.DEFINE_float('epsilon', 0.1, 'ε of the fixed agent.',
-                             lower_bound=0., upper_bound=1.)
-NUM_SEEDS = flags.DEFINE_integer('num_seeds', 10, 'Seeds (fused runner).',
-                                 lower_bound=1)
-NUM_STEPS = flags.DEFINE_integer('num_steps', 40_000,
-                                 'Environment steps per seed.', lower_bound=1)
+config_flags.define_flags(q_lambda_bmg.QLambdaConfig)
+cli.define_run_flags(cli.RUNNERS, num_steps=40_000,
+                     results_dir='results/q_lambda', num_seeds=10)
 FLIP_PERIOD = flags.DEFINE_integer(
     'flip_period', 10_000, 'Steps between reward flips (paper: 100000).',
     lower_bound=1)
-SEED = flags.DEFINE_integer('seed', 0, 'Random seed of the whole run.')
-RUNNER = flags.DEFINE_enum('runner', 'fused', ('fused', 'acme', 'launchpad'),
-                           'Fused jit+scan+vmap, Acme single process, or '
-                           'Launchpad program.')
-RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/q_lambda',
-                                  'Where CSV, PNG and logs go.')
-HIDDEN = flags.DEFINE_list('hidden_sizes', ['64', '64'],
-                           'Q-network MLP layers (paper: 256,256).')
-flags.register_validator(
-    'hidden_sizes', lambda v: all(h.isdigit() and int(h) > 0 for h in v),
-    'must be comma-separated positive integers, e.g. 256,256')
-LEARNING_RATE = flags.DEFINE_float('learning_rate', 3e-4,
-                                   'Q-network Adam learning rate '
-                                   '(paper: 3e-5).', lower_bound=0.)
-META_LEARNING_RATE = flags.DEFINE_float('meta_learning_rate', 1e-4,
-                                        'ε-network Adam learning rate.',
-                                        lower_bound=0.)
-CHUNK = flags.DEFINE_integer('chunk_size', 500,
-                             'Fused steps per compiled call = CSV row.',
-                             lower_bound=1)
-
-
-def build_config() -> config_lib.QLambdaConfig:
-  """The agent config from flags; a bad value is a one-line usage error."""
-  try:
-    hidden = tuple(int(h) for h in HIDDEN.value)
-    return config_lib.QLambdaConfig(
-        meta_objective=META_OBJECTIVE.value, epsilon=EPSILON.value,
-        matching=MATCHING.value,
-        L=L.value, hidden_sizes=hidden, learning_rate=LEARNING_RATE.value,
-        meta_learning_rate=META_LEARNING_RATE.value)
-  except ValueError as e:
-    raise app.UsageError(f'Error: {e}') from None
+LOG_EVERY = flags.DEFINE_integer('log_every', 500, 'Steps per CSV row (fused:'
+                                 ' per compiled call).', lower_bound=1)
+FLAGS = flags.FLAGS
 
 
 def main(argv):
-  del argv
-  config = build_config()
-  os.makedirs(RESULTS_DIR.value, exist_ok=True)
-  if RUNNER.value == 'fused':
+  config = config_flags.from_flags(q_lambda_bmg.QLambdaConfig)
+  if FLAGS.runner == 'fused' and FLAGS.num_steps % LOG_EVERY.value:
+    raise app.UsageError(f'--num_steps={FLAGS.num_steps} must be a multiple '
+                         f'of --log_every={LOG_EVERY.value}.')
+  results_dir = cli.prepare_results_dir(argv)
+  name = (f'ε = {config.epsilon}' if config.meta_objective == 'none' else
+          f'BMG {config.matching} L={config.L}')
+  if FLAGS.runner == 'fused':
     anakin.force_host_devices(2)  # Seeds split over both cores.
-    if NUM_STEPS.value % CHUNK.value:
-      raise app.UsageError(f'num_steps ({NUM_STEPS.value}) must be a '
-                           f'multiple of chunk_size ({CHUNK.value}).')
-    rows = reporting.run_and_report(
-        config, NUM_SEEDS.value, NUM_STEPS.value, CHUNK.value,
-        FLIP_PERIOD.value, SEED.value, RESULTS_DIR.value)
-    print(f'final reward rate {rows[-1]["reward_rate"]:.4f}, total reward '
-          f'per seed {rows[-1]["total_reward"]:.1f}; results in '
-          f'{RESULTS_DIR.value}')
+    metrics = fused.run_seeds(
+        config, FLAGS.num_seeds, FLAGS.num_steps, LOG_EVERY.value,
+        FLIP_PERIOD.value, FLAGS.seed,
+        progress=anakin.Progress(FLAGS.num_steps, FLAGS.num_seeds, name))
+    cli.report_two_colors(results_dir, {name: metrics}, LOG_EVERY.value,
+                          FLIP_PERIOD.value, 'epsilon', 'ε')
     return
-  if RUNNER.value == 'acme':
-    counter = running.run_acme(config, NUM_STEPS.value, SEED.value,
-                               FLIP_PERIOD.value, RESULTS_DIR.value)
-    print(f'acme run finished: {counter.get_counts()}')
-  else:
-    launch_type = flags.FLAGS.lp_launch_type
-    if launch_type not in launching.LAUNCH_TYPES:
-      raise app.UsageError(f'lp_launch_type must be one of '
-                           f'{launching.LAUNCH_TYPES}, got {launch_type!r}.')
-    program = running.make_program(config, NUM_STEPS.value, SEED.value,
-                                   FLIP_PERIOD.value, RESULTS_DIR.value)
-    launching.launch_and_wait(program, launch_type)
-    print(f'launchpad run finished; logs in {RESULTS_DIR.value}')
+  cli.run(cli.make_experiment(
+      q_lambda_bmg.QLambdaBuilder(config),
+      functools.partial(registry.make_environment, 'two_colors',
+                        flip_period=FLIP_PERIOD.value),
+      functools.partial(q_lambda_bmg.make_networks, config=config),
+      results_dir, log_every_steps=LOG_EVERY.value), 'q_lambda_bmg')
+  print(f'{name}: logs under {results_dir}/logs')
 
 
 if __name__ == '__main__':

@@ -12,9 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The Q(λ)-BMG agent through its fused, Acme and Launchpad runners."""
+"""The Q(λ)-BMG agent fused, and through the runtime in one process and in
+Launchpad."""
 
 import csv
+import functools
 import os
 import subprocess
 import sys
@@ -23,12 +25,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bmg_agents import launching
+from bmg_agents import experiments
+from bmg_agents import q_lambda_bmg
+from bmg_agents.environments import registry
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import fused
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import networks as networks_lib
-from bmg_agents.q_lambda_bmg import running
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,19 +78,39 @@ def test_fixed_epsilon_sweep_in_one_run():
   np.testing.assert_allclose(metrics['epsilon'][0], [0., .5, 1.])
 
 
-def test_acme_runner_tiny_run(tmp_path):
-  counts = running.run_acme(_tiny_config(), num_steps=40, seed=0,
-                            flip_period=10,
-                            results_dir=str(tmp_path)).get_counts()
+def _experiment(results_dir, num_steps, **kwargs):
+  config = _tiny_config()
+  return experiments.ExperimentConfig(
+      builder=q_lambda_bmg.QLambdaBuilder(config, **kwargs),
+      environment_factory=functools.partial(
+          registry.make_environment, 'two_colors', flip_period=10),
+      network_factory=functools.partial(q_lambda_bmg.make_networks,
+                                        config=config),
+      seed=0, max_num_actor_steps=num_steps, log_every_steps=20,
+      logger_factory=experiments.make_logger_factory(results_dir),
+      checkpointing=experiments.CheckpointingConfig(results_dir))
+
+
+def _rows(path):
+  with open(path) as f:
+    return list(csv.DictReader(f))
+
+
+def test_single_process_tiny_run(tmp_path):
+  counts = experiments.run_experiment(_experiment(str(tmp_path), 40))
   assert counts['actor_steps'] == 40
   # The queue hands every transition to the learner, in order; the last
   # one reaches the queue only after the loop's final update.
   assert counts['learner_steps'] == 39
-  with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
-    rows = list(csv.DictReader(f))
+  rows = _rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
   assert rows and {'meta_grad_norm', 'meta_grad_cosine', 'epsilon',
                    'learner_steps'} <= set(rows[0])
   assert all(None not in row and None not in row.values() for row in rows)
+  # The actor's rows hold its own counts, every 20 steps.
+  actor = _rows(tmp_path / 'logs' / 'actor' / 'logs.csv')
+  assert [r['actor_steps'] for r in actor] == ['20', '40']
+  assert not any(k.startswith('learner') for k in actor[0])
+  assert os.listdir(tmp_path / 'checkpoints' / 'learner')
 
 
 def test_launcher_bad_flag_is_a_usage_error_not_a_trace():
@@ -101,18 +124,19 @@ def test_launcher_bad_flag_is_a_usage_error_not_a_trace():
   assert proc.returncode != 0
   assert 'Traceback' not in proc.stderr, proc.stderr
   last = [line for line in proc.stderr.splitlines() if line.strip()][-1]
-  assert last.startswith('Error: learning_rate must be'), last
+  assert last.startswith('learning_rate must be'), last
 
 
 def test_launchpad_program_tiny_run(tmp_path):
   # local_mp: every node is unpickled in a fresh process, as on many hosts.
   # A queue of 10 makes the actors wait for the learner, so the learner has
-  # consumed >= 90 transitions before the step limiter stops the program,
-  # however slowly its jit compiles on a busy machine.
-  program = running.make_program(_tiny_config(), num_steps=100, seed=0,
-                                 results_dir=str(tmp_path), max_queue_size=10)
-  launching.launch_and_wait(program, 'local_mp')
-  with open(tmp_path / 'logs' / 'learner' / 'logs.csv') as f:
-    rows = list(csv.DictReader(f))
+  # consumed >= 90 transitions before the budget stops the program, however
+  # slowly its jit compiles on a busy machine.
+  program = experiments.make_distributed_experiment(
+      _experiment(str(tmp_path), 100, max_queue_size=10), num_actors=1)
+  experiments.launch(program, 'local_mp')
+  rows = _rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
   assert rows and int(rows[-1]['learner_steps']) >= 1
-  assert os.listdir(tmp_path / 'checkpoints' / 'checkpoints' / 'learner')
+  actor = _rows(tmp_path / 'logs' / 'actor' / 'logs.csv')
+  assert 100 <= int(actor[-1]['actor_steps']) <= 120
+  assert os.listdir(tmp_path / 'checkpoints' / 'learner')

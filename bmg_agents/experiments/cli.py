@@ -123,6 +123,20 @@ def report_two_colors(results_dir: str, runs, intervals, flip_period: int,
   print(f'Wrote {csv_path} and {png_path}.')
 
 
+def make_experiment(builder, environment_factory, network_factory,
+                    run_dir: str, **kwargs):
+  """An `ExperimentConfig` with --seed, --num_steps, CSV logs and
+  checkpoints under `run_dir`; `kwargs` set its other fields."""
+  from bmg_agents.experiments import config  # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import loggers  # pylint: disable=g-import-not-at-top
+  return config.ExperimentConfig(
+      builder=builder, environment_factory=environment_factory,
+      network_factory=network_factory, seed=FLAGS.seed,
+      max_num_actor_steps=FLAGS.num_steps,
+      logger_factory=loggers.make_logger_factory(run_dir),
+      checkpointing=config.CheckpointingConfig(run_dir), **kwargs)
+
+
 def run(experiment, name: str):
   """Runs an `ExperimentConfig` as --runner says (single process/Launchpad).
 

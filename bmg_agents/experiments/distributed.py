@@ -139,7 +139,7 @@ class _Nodes:
         logger_fn=functools.partial(experiment.make_logger, 'learner',
                                     'learner_steps'),
         environment_spec=spec, replay_client=replay,
-        counter=counting.Counter(counter, 'learner', time_delta=0.))
+        counter=environment_loop.OwnCounter(counter, 'learner'))
     checkpointer = single_process.make_checkpointer(
         experiment.checkpointing, learner, counter)
     return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
@@ -158,7 +158,7 @@ class _Nodes:
     budget = experiment.max_num_actor_steps
     return _ActorNode(environment_loop.EnvironmentLoop(
         environment, actor,
-        counter=counting.Counter(counter, 'actor', time_delta=0.),
+        counter=environment_loop.OwnCounter(counter, 'actor'),
         logger=experiment.make_logger('actor', 'actor_steps', actor_id),
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,

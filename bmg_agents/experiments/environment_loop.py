@@ -33,6 +33,23 @@ import numpy as np
 import tree
 
 
+class OwnCounter(counting.Counter):
+  """A child counter whose counts are only its own, e.g. 'actor_steps'.
+
+  acme's child counter returns every count of its parent too, so a
+  worker's log rows would gain columns (another worker's counts) once that
+  worker starts counting; a CSV's columns are fixed by its first row.
+  """
+
+  def __init__(self, parent: counting.Counter, prefix: str):
+    super().__init__(parent, prefix, time_delta=0.)
+
+  def get_counts(self):
+    own = f'{self._prefix}_'
+    return {k: v for k, v in super().get_counts().items()
+            if k.startswith(own)}
+
+
 class EnvironmentLoop(core.Worker):
   """Steps an acme `Actor` in an environment for a budget.
 

@@ -137,7 +137,7 @@ def run_experiment(experiment: config_lib.ExperimentConfig
       logger_fn=functools.partial(experiment.make_logger, 'learner',
                                   'learner_steps'),
       environment_spec=spec, replay_client=replay_client,
-      counter=counting.Counter(counter, 'learner', time_delta=0.))
+      counter=environment_loop.OwnCounter(counter, 'learner'))
   actor = builder.make_actor(actor_key, builder.make_policy(networks, spec),
                              builder.make_adder(replay_client),
                              variable_source=learner)
@@ -147,7 +147,7 @@ def run_experiment(experiment: config_lib.ExperimentConfig
     loop = environment_loop.EnvironmentLoop(
         environment,
         _LearningActor(actor, learner, builder, replay_client, checkpointer),
-        counter=counting.Counter(counter, 'actor', time_delta=0.),
+        counter=environment_loop.OwnCounter(counter, 'actor'),
         logger=logger, observers=experiment.observers,
         log_every_steps=experiment.log_every_steps, should_stop=stop,
         poll_secs=0.)
@@ -184,7 +184,7 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
       learner_key, networks, experiment.dataset_factory(dataset_key),
       logger_fn=functools.partial(experiment.make_logger, 'learner',
                                   'learner_steps'),
-      counter=counting.Counter(counter, 'learner', time_delta=0.))
+      counter=environment_loop.OwnCounter(counter, 'learner'))
   evaluators = {name: factory(networks)
                 for name, factory in experiment.evaluator_factories.items()}
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
