@@ -79,7 +79,8 @@ flags.register_validator('seed', lambda v: v >= 0, '--seed must be >= 0.')
 def _config(agent):
   try:
     return ac.ActorCriticBMGConfig(
-        meta_objective=_OBJECTIVES[agent], K=_K.value, L=_L.value, entropy=_ENTROPY.value,
+        meta_objective=_OBJECTIVES[agent], K=_K.value, L=_L.value,
+        entropy=_ENTROPY.value,
         meta_entropy=_META_ENTROPY.value, matching=_MATCHING.value,
         meta_learning_rate=_META_LR.value,
         initial_entropy=_INITIAL.value)

@@ -70,8 +70,8 @@ def _linear(params):
 def test_update_matches_hand_computed_linear_case():
   """One SGD step on Eq. 4 for a linear softmax policy and linear critic."""
   lr, gamma, eps = 0.1, 0.9, 0.3
-  functions, state = _agent(meta_objective='none', learning_rate=lr, discount=gamma,
-                            entropy=eps)
+  functions, state = _agent(meta_objective='none', learning_rate=lr,
+                            discount=gamma, entropy=eps)
   rollout = _rollout(1)
   new_state, metrics = jax.jit(functions.update)(state, rollout)
 
@@ -278,8 +278,7 @@ def test_returns_stop_at_a_terminal_and_ignore_the_next_episode():
 
 
 def test_the_placeholder_transition_does_not_enter_the_loss():
-  functions, state = _agent(meta_objective='none')
-  del functions
+  _, state = _agent(meta_objective='none')
   config = ac.ActorCriticBMGConfig(rollout_length=N, policy_hidden=(),
                                    critic_hidden=(), meta_hidden=(5,))
   nets = ac.make_networks(_spec(), config)

@@ -200,9 +200,16 @@ def make_agent_functions(
         steps=jnp.zeros((), jnp.int32),
         meta_grad=jax.tree_util.tree_map(jnp.zeros_like, meta_params))
 
+  def mean_reward(rollout):
+    """The rollout's average reward over real transitions."""
+    if rollout.masks is None:
+      return jnp.mean(rollout.rewards)
+    return (jnp.sum(rollout.rewards * rollout.masks) /
+            jnp.maximum(jnp.sum(rollout.masks), 1.))
+
   def update(state, rollout):
-    history = jnp.concatenate(
-        [state.reward_history[1:], jnp.mean(rollout.rewards)[None]])
+    reward = mean_reward(rollout)
+    history = jnp.concatenate([state.reward_history[1:], reward[None]])
     batch = Batch(rollout=rollout, stats=history)
     params, opt_state, metrics = update_fn(
         state.params, state.opt_state, state.meta_params, batch)
@@ -216,7 +223,7 @@ def make_agent_functions(
     new_state = state._replace(params=params, opt_state=opt_state,
                                reward_history=history, window=win,
                                steps=state.steps + 1)
-    return new_state, dict(metrics, reward=jnp.mean(rollout.rewards))
+    return new_state, dict(metrics, reward=reward)
 
   def pg_objective(params, batch):
     terms = forward(params, batch.rollout)
