@@ -82,6 +82,7 @@ class ActorCriticBMGBuilder(builders.ActorLearnerBuilder):
 
   def make_replay_tables(self, environment_spec: specs.EnvironmentSpec
                          ) -> List[reverb.Table]:
+    """One Reverb queue of N + 1 step sequences (each sampled once)."""
     signature = reverb_adders.SequenceAdder.signature(
         environment_spec, sequence_length=self._config.rollout_length + 1)
     return [reverb.Table.queue(name=REPLAY_TABLE,
@@ -106,6 +107,7 @@ class ActorCriticBMGBuilder(builders.ActorLearnerBuilder):
       yield None
 
   def make_adder(self, replay_client: reverb.Client) -> adders.Adder:
+    """N + 1 step sequences every N steps, run on across episode ends."""
     return reverb_adders.SequenceAdder(
         client=replay_client, priority_fns={REPLAY_TABLE: None},
         period=self._config.rollout_length,

@@ -96,15 +96,19 @@ class ActorCriticBMGLearner(acme.Learner):
 
   @property
   def state(self) -> learning.TrainingState:
+    """The current TrainingState."""
     return self._state
 
   def get_variables(self, names: List[str]) -> List[chex.ArrayTree]:
+    """'policy': the actors' policy parameters x; 'meta': w."""
     variables = {'policy': self._state.params.policy,
                  'meta': self._state.meta_params}
     return [variables[name] for name in names]
 
   def save(self) -> learning.TrainingState:
+    """The whole state, a pytree."""
     return self._state
 
   def restore(self, state: learning.TrainingState):
+    """Sets the state (as returned by `save`)."""
     self._state = state
