@@ -42,13 +42,13 @@ from bmg_agents.experiments import plotting
 from bmg_agents.experiments import results as results_lib
 
 SETTINGS = {
-    'fixed_0.01': dict(agent='fixed', entropy=0.01),
-    'fixed_0.05': dict(agent='fixed', entropy=0.05),
-    'fixed_0.1': dict(agent='fixed', entropy=0.1),
-    'mg_meta0': dict(agent='mg', meta_entropy=0.),
-    'mg_meta0.1': dict(agent='mg', meta_entropy=0.1),
-    'bmg_L1': dict(agent='bmg', L=1),
-    'bmg_L7': dict(agent='bmg', L=7),
+    'fixed_0.01': dict(meta_objective='none', entropy=0.01),
+    'fixed_0.05': dict(meta_objective='none', entropy=0.05),
+    'fixed_0.1': dict(meta_objective='none', entropy=0.1),
+    'mg_meta0': dict(meta_objective='mg', meta_entropy=0.),
+    'mg_meta0.1': dict(meta_objective='mg', meta_entropy=0.1),
+    'bmg_L1': dict(meta_objective='bmg', L=1),
+    'bmg_L7': dict(meta_objective='bmg', L=7),
 }
 # Defaults: a few minutes on 2 busy cores (what `make bench` runs).
 _SETTINGS = flags.DEFINE_list('settings', ['fixed_0.1', 'mg_meta0', 'bmg_L7'],

@@ -76,8 +76,8 @@ def _loop_rate(config, cycles):
 def main(argv):
   del argv
   anakin.force_host_devices(2)
-  bmg = ac.ActorCriticBMGConfig(agent='bmg', K=_K.value, L=_L.value)
-  mg = ac.ActorCriticBMGConfig(agent='mg', K=_K.value)
+  bmg = ac.ActorCriticBMGConfig(meta_objective='bmg', K=_K.value, L=_L.value)
+  mg = ac.ActorCriticBMGConfig(meta_objective='mg', K=_K.value)
   print(f'devices: {jax.local_device_count()}; load average: '
         f'{open("/proc/loadavg").read().split()[:3]}')
   for group in _GROUPS.value:
@@ -94,7 +94,7 @@ def main(argv):
   print(f'time per step BMG (L={_L.value}) / MG at K={_K.value}: '
         f'{fused_mg / fused_bmg:.2f}')
   # Same K and the same meta-update frequency (one per K updates).
-  bmg_l1 = ac.ActorCriticBMGConfig(agent='bmg', K=_K.value, L=1)
+  bmg_l1 = ac.ActorCriticBMGConfig(meta_objective='bmg', K=_K.value, L=1)
   fused_bmg_l1 = _fused_rate(bmg_l1, _NUM_SEEDS.value, _CHUNKS.value,
                               group)
   print(f'fused BMG L=1, {_NUM_SEEDS.value} seeds: {fused_bmg_l1:,.0f} '

@@ -36,6 +36,8 @@ from bmg_agents.utils import two_colors_results as results_lib
 
 AGENTS = ('fixed', 'mg', 'bmg')
 RUNNERS = ('fused', 'acme', 'launchpad')
+# --agent label -> ActorCriticBMGConfig.meta_objective.
+_OBJECTIVES = {'fixed': 'none', 'mg': 'mg', 'bmg': 'bmg'}
 _AGENT = flags.DEFINE_list('agent', list(AGENTS),
                            f'Agents to run, from {AGENTS}.')
 _K = flags.DEFINE_integer('K', 1, 'Differentiable updates per meta-update.')
@@ -77,7 +79,8 @@ flags.register_validator('seed', lambda v: v >= 0, '--seed must be >= 0.')
 def _config(agent):
   try:
     return ac.ActorCriticBMGConfig(
-        agent=agent, K=_K.value, L=_L.value, entropy=_ENTROPY.value,
+        meta_objective=_OBJECTIVES[agent], K=_K.value, L=_L.value,
+        entropy=_ENTROPY.value,
         meta_entropy=_META_ENTROPY.value, matching=_MATCHING.value,
         meta_learning_rate=_META_LR.value,
         initial_entropy=_INITIAL.value)

@@ -19,11 +19,13 @@ import subprocess
 import sys
 import types
 
+from acme.utils import loggers
 import jax
 import numpy as np
 
 from bmg_agents import actor_critic_bmg as ac
 from bmg_agents.actor_critic_bmg import builder as ac_builder
+from bmg_agents.actor_critic_bmg import fused
 from bmg_agents.actor_critic_bmg import learner as ac_learner
 from bmg_agents.actor_critic_bmg import runners
 
@@ -32,21 +34,38 @@ _TINY = dict(K=1, L=2, rollout_length=N, policy_hidden=(8,),
              critic_hidden=(8,), meta_hidden=(4,))
 
 
-def _sample(seed):
-  """A ReplaySample-like batch of one acme Step sequence of length N + 1."""
+def _sample(seed, start=None):
+  """A ReplaySample-like batch of one acme Step sequence of length N + 1.
+
+  With `start`, step `start` begins a new episode: step start - 1 is the
+  adder's placeholder at the terminal observation (zero action, reward and
+  discount) and step start - 2 ends the episode (discount 0).
+  """
   rng = np.random.RandomState(seed)
   obs = rng.randint(0, 2, size=(1, N + 1, 30)).astype(np.float32)
+  action = rng.randint(0, 4, size=(1, N + 1))
+  reward = rng.randn(1, N + 1).astype(np.float32)
+  discount = np.ones((1, N + 1), np.float32)
+  start_of_episode = np.zeros((1, N + 1), bool)
+  if start is not None:
+    action[:, start - 1] = reward[:, start - 1] = discount[:, start - 1] = 0
+    discount[:, start - 2] = 0.
+    start_of_episode[:, start] = True
   data = types.SimpleNamespace(
-      observation=obs, action=rng.randint(0, 4, size=(1, N + 1)),
-      reward=rng.randn(1, N + 1).astype(np.float32))
+      observation=obs, action=action, reward=reward, discount=discount,
+      start_of_episode=start_of_episode)
   return types.SimpleNamespace(data=data)
 
 
+def _networks(config):
+  return ac.make_networks(fused.environment_spec(), config)
+
+
 def test_acme_learner_applies_the_same_update_and_meta_update():
-  config = ac.ActorCriticBMGConfig(agent='bmg', **_TINY)
-  networks = ac.make_networks(4, config)
-  agent = ac.make_agent_functions(networks, config)
-  samples = [_sample(i) for i in range(2 * agent.window)]
+  config = ac.ActorCriticBMGConfig(meta_objective='bmg', **_TINY)
+  agent = ac.make_agent_functions(_networks(config), config)
+  samples = [_sample(i, start=3 if i % 2 else None)
+             for i in range(2 * agent.window)]
   key = jax.random.PRNGKey(3)
   learner = ac_learner.ActorCriticBMGLearner(
       agent, iter(samples), key, np.zeros(30, np.float32))
@@ -75,22 +94,58 @@ def test_acme_learner_applies_the_same_update_and_meta_update():
 
 
 def test_rollout_from_steps_drops_the_bootstrap_step():
-  sample = _sample(0)
+  sample = _sample(0, start=3)
   rollout = ac_learner.rollout_from_steps(sample.data)
   assert rollout.observations.shape == (1, N + 1, 30)
   assert rollout.actions.shape == (1, N)
   np.testing.assert_allclose(rollout.rewards, sample.data.reward[:, :N])
+  np.testing.assert_array_equal(rollout.discounts, [[1., 0., 0., 1.]])
+  # Transition 2 (terminal observation -> next episode) is the placeholder.
+  np.testing.assert_array_equal(rollout.masks, [[1., 1., 0., 1.]])
+
+
+def _csv_rows(path):
+  lines = path.read_text().strip().split('\n')
+  header = lines[0].split(',')
+  return header, [dict(zip(header, line.split(','))) for line in lines[1:]]
+
+
+def test_learner_csv_holds_meta_gradient_columns_from_the_first_row(
+    tmp_path):
+  config = ac.ActorCriticBMGConfig(meta_objective='bmg', **_TINY)
+  agent = ac.make_agent_functions(_networks(config), config)
+  samples = [_sample(i) for i in range(2 * agent.window + 1)]
+  logger = loggers.CSVLogger(str(tmp_path), label='learner', add_uid=False)
+  learner = ac_learner.ActorCriticBMGLearner(
+      agent, iter(samples), jax.random.PRNGKey(0), np.zeros(30, np.float32),
+      logger=logger)
+  for _ in samples:
+    learner.step()
+  logger.close()
+  header, rows = _csv_rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
+  for key in ('meta_loss', 'meta_grad_norm', 'meta_grad_cosine',
+              'entropy_weight', 'steps'):
+    assert key in header, header
+  assert len(rows) == len(samples)
+  # NaN before the first meta-update (after `window` updates), then numbers.
+  window = agent.window
+  assert all(r['meta_grad_norm'] == 'nan' for r in rows[:window - 1])
+  norms = [float(r['meta_grad_norm']) for r in rows[window - 1:]]
+  assert all(np.isfinite(norms)) and min(norms) > 0.
+  cosine = float(rows[-1]['meta_grad_cosine'])
+  assert -1. <= cosine <= 1. and cosine != 0.
 
 
 def test_single_process_acme_run_with_reverb(tmp_path):
-  config = ac.ActorCriticBMGConfig(agent='mg', **_TINY)
+  config = ac.ActorCriticBMGConfig(meta_objective='mg', **_TINY)
   _, state = runners.run_local(config, seed=0, num_steps=120,
                                workdir=str(tmp_path), log_every=60)
   # 120 steps make 30 rollouts; the learner trails the actor by a few.
   assert 24 <= int(state.steps) <= 30
-  assert (tmp_path / 'logs' / 'learner' / 'logs.csv').exists()
-  builder = ac_builder.ActorCriticBMGBuilder(config)
-  assert builder is not None
+  header, rows = _csv_rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
+  assert 'meta_grad_norm' in header
+  assert np.isfinite(float(rows[-1]['meta_grad_norm']))
+  assert ac.ActorCriticBMGBuilder is ac_builder.ActorCriticBMGBuilder
 
 
 def _launcher(tmp_path, *flags, timeout=240):
@@ -113,7 +168,8 @@ def test_launchpad_program_runs_processes_and_stops_at_budget(tmp_path):
   header = rows[0].split(',')
   steps = [float(r.split(',')[header.index('actor_steps')]) for r in rows[1:]]
   assert max(steps) >= 200
-  assert (logs / 'learner' / 'logs.csv').exists()
+  header, _ = _csv_rows(logs / 'learner' / 'logs.csv')
+  assert 'meta_grad_norm' in header and 'meta_grad_cosine' in header
 
 
 def test_launcher_rejects_bad_flags_in_one_line(tmp_path):

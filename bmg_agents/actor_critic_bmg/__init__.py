@@ -12,7 +12,13 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Actor-critic on two-colours that meta-learns its entropy weight (BMG/MG)."""
+"""Actor-critic on two-colours that meta-learns its entropy weight (BMG/MG).
+
+`ActorCriticBMGBuilder` (acme) is imported on first use, so importing this
+package, `.learning` or `.fused` never imports acme, Reverb or TensorFlow.
+"""
+
+import importlib
 
 from bmg_agents.actor_critic_bmg.config import ActorCriticBMGConfig
 from bmg_agents.actor_critic_bmg.learning import AgentFunctions
@@ -22,3 +28,23 @@ from bmg_agents.actor_critic_bmg.learning import TrainingState
 from bmg_agents.actor_critic_bmg.losses import Rollout
 from bmg_agents.actor_critic_bmg.networks import ActorCriticNetworks
 from bmg_agents.actor_critic_bmg.networks import make_networks
+
+__all__ = (
+    'ActorCriticBMGConfig',
+    'make_networks',
+    'ActorCriticNetworks',
+    'ActorCriticBMGBuilder',
+    'AgentFunctions',
+    'AgentParams',
+    'make_agent_functions',
+    'TrainingState',
+    'Rollout',
+)
+
+_LAZY = {'ActorCriticBMGBuilder': 'bmg_agents.actor_critic_bmg.builder'}
+
+
+def __getattr__(name):  # PEP 562: acme is imported only when asked for.
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -12,17 +12,35 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Acting on the pure two-colours environment, shared by the fused runner."""
+"""Pure acting: the policy, and the pure two-colours rollout of the fused run.
 
-from typing import NamedTuple, Tuple
+No acme here: the builder wraps `make_select_action` in an acme ActorCore.
+"""
+
+from typing import Callable, NamedTuple, Tuple
 
 import chex
 import jax
 import jax.numpy as jnp
 
-from bmg_agents.actor_critic_bmg import learning
 from bmg_agents.actor_critic_bmg import losses
+from bmg_agents.actor_critic_bmg import networks as ac_networks
 from bmg_agents.environments import two_colors
+
+# (policy params, key, observation) -> action.
+SelectActionFn = Callable[[chex.ArrayTree, chex.PRNGKey, chex.Array],
+                          chex.Array]
+
+
+def make_select_action(networks: ac_networks.ActorCriticNetworks
+                       ) -> SelectActionFn:
+  """a ~ pi_x(s): samples the policy's categorical distribution."""
+
+  def select_action(policy_params, key, observation):
+    logits = networks.policy_apply(policy_params, observation)
+    return jax.random.categorical(key, logits).astype(jnp.int32)
+
+  return select_action
 
 
 class ActorState(NamedTuple):
@@ -41,7 +59,7 @@ def init_actor(key: chex.PRNGKey, size: int = two_colors.DEFAULT_SIZE
                     key=act_key)
 
 
-def make_env_step(agent: learning.AgentFunctions,
+def make_env_step(select_action: SelectActionFn,
                   size: int = two_colors.DEFAULT_SIZE,
                   flip_period: int = two_colors.DEFAULT_FLIP_PERIOD):
   """(policy params, ActorState) -> (ActorState, (obs, action, reward)).
@@ -50,7 +68,7 @@ def make_env_step(agent: learning.AgentFunctions,
   """
   def env_step(policy_params, actor: ActorState):
     key, act_key = jax.random.split(actor.key)
-    action = agent.select_action(policy_params, act_key, actor.observation)
+    action = select_action(policy_params, act_key, actor.observation)
     env, reward = two_colors.step(actor.env, action, size, flip_period)
     obs = two_colors.observation(env, size)
     return (ActorState(env=env, observation=obs, key=key),
@@ -58,11 +76,14 @@ def make_env_step(agent: learning.AgentFunctions,
   return env_step
 
 
-def make_rollout(agent: learning.AgentFunctions, rollout_length: int,
+def make_rollout(select_action: SelectActionFn, rollout_length: int,
                  size: int = two_colors.DEFAULT_SIZE,
                  flip_period: int = two_colors.DEFAULT_FLIP_PERIOD):
-  """(policy params, ActorState) -> (ActorState, Rollout): Alg. 1 as a scan."""
-  env_step = make_env_step(agent, size, flip_period)
+  """(policy params, ActorState) -> (ActorState, Rollout): Alg. 1 as a scan.
+
+  Two-colours is continuing: the Rollout has no discounts or masks (None).
+  """
+  env_step = make_env_step(select_action, size, flip_period)
 
   def rollout(policy_params, actor: ActorState
               ) -> Tuple[ActorState, losses.Rollout]:

@@ -15,29 +15,45 @@
 """Configuration of the two-colours actor-critic with a meta-learned entropy."""
 
 import dataclasses
-from typing import Tuple
+from typing import Mapping, Tuple, Union
 
 from bmg_agents.core import config as core_config
 from bmg_agents.core import matching as core_matching
 
-AGENTS = ('fixed', 'mg', 'bmg')
+# 'none' is the fixed-entropy baseline (core knows only 'bmg' and 'mg').
+META_OBJECTIVES = ('bmg', 'mg', 'none')
+# This agent matches policies (its critic does not depend on w) or the policy
+# parameters; the value matching of `core.matching` has no gradient here.
+MATCHINGS = (core_matching.KL, core_matching.REVERSE_KL,
+             core_matching.SYMMETRIC_KL, core_matching.L2)
 
 
 @dataclasses.dataclass
-class ActorCriticBMGConfig:
+class ActorCriticBMGConfig(core_config.MetaGradientConfig):
   """Hyper-parameters; defaults follow Table 1 and App. B.2.
 
   Attributes:
-    agent: 'fixed' (constant entropy weight), 'mg' (meta-gradients, Eq. 1) or
-      'bmg' (bootstrapped meta-gradients, Alg. 3).
+    meta_objective: 'bmg' (bootstrapped meta-gradients, Alg. 3), 'mg'
+      (meta-gradients, Eq. 1) or 'none' (the constant entropy weight
+      `entropy`, no meta-learning).
+    K: number of differentiable agent updates per meta-update.
+    L: target bootstrap length (BMG); the first L - 1 target steps are the
+      agent's own next updates, so one meta-update every K + L - 1 updates.
+    matching: BMG matching function mu, a `core.matching` spec over 'kl' =
+      KL(pi_target || pi_x(K)) (the paper's), 'reverse_kl', 'symmetric_kl'
+      and 'l2' = squared distance of the policy parameters (Eq. 3), or a
+      weighted sum of them such as 'kl+0.1*l2'.
+    temperature: temperature on the target policy in KL matching.
+    final_step: final target step: 'objective' (policy gradient with entropy
+      weight meta_entropy) or 'meta' (the meta-learned rule, an ablation).
     rollout_length: N, environment steps per agent update (Alg. 1).
-    discount: gamma of the n-step return.
+    discount: gamma of the n-step return (times the environment's discount).
     learning_rate: SGD step size of the agent (policy and critic).
     pg_weight: epsilon_PG in Eq. 4.
     td_weight: epsilon_TD in Eq. 4.
     policy_hidden: hidden layer sizes of the policy MLP.
     critic_hidden: hidden layer sizes of the critic MLP.
-    entropy: the constant entropy weight of the 'fixed' agent.
+    entropy: the constant entropy weight when meta_objective is 'none'.
     meta_hidden: hidden layer sizes of the entropy-weight MLP (sigmoid out).
     reward_history: number of recent rollouts whose average reward feeds the
       meta-learner.
@@ -45,19 +61,17 @@ class ActorCriticBMGConfig:
       (its output bias is logit(initial_entropy); 0.5 = a zero bias).
     meta_learning_rate: Adam step size of the meta-learner.
     meta_adam_eps: Adam epsilon of the meta-learner.
-    K: number of differentiable agent updates per meta-update.
-    L: target bootstrap length (BMG); the first L - 1 target steps are the
-      agent's own next updates, so one meta-update every K + L - 1 updates.
     meta_entropy: epsilon_meta: entropy weight in the MG meta-objective and in
       the final step of the BMG target.
-    matching: BMG matching function mu (`core.matching.parse`): 'kl' =
-      KL(pi_target || pi_x(K)) (the paper's), 'reverse_kl', 'symmetric_kl',
-      or 'l2' = squared distance of the policy parameters (Eq. 3).
-    final_step: final target step: 'objective' (policy gradient with entropy
-      weight meta_entropy) or 'meta' (the meta-learned rule, an ablation).
     target_learning_rate: step size beta of the final target step.
   """
-  agent: str = 'bmg'
+  # Meta-gradients (App. B.2).
+  meta_objective: str = 'bmg'
+  K: int = 1
+  L: int = 7
+  matching: Union[str, Mapping[str, float]] = 'kl'
+  temperature: float = 1.
+  final_step: str = 'objective'
   # Inner learner (Table 1).
   rollout_length: int = 16
   discount: float = 0.99
@@ -73,25 +87,30 @@ class ActorCriticBMGConfig:
   initial_entropy: float = 0.5
   meta_learning_rate: float = 1e-4
   meta_adam_eps: float = 1e-4
-  # Meta-gradients (App. B.2).
-  K: int = 1
-  L: int = 7
   meta_entropy: float = 0.0
-  matching: str = 'kl'
-  final_step: str = 'objective'
   target_learning_rate: float = 0.1
 
   def __post_init__(self):
-    core_config.check_choice('agent', self.agent, AGENTS)
-    core_matching.parse(self.matching, 'matching')
-    if self.matching not in ('kl', 'reverse_kl', 'symmetric_kl', 'l2',
-                             'kl_1', 'kl_2', 'kl_s'):
-      raise ValueError('matching must be a policy KL (kl, reverse_kl, '
-                       f'symmetric_kl) or l2 for this agent, got '
-                       f'{self.matching!r}.')
+    # The MetaGradientConfig fields, with the same helpers as core's
+    # __post_init__ (which would reject 'none').
+    core_config.check_choice('meta_objective', self.meta_objective,
+                             META_OBJECTIVES)
+    core_config.check_int('K', self.K, 1)
+    core_config.check_int('L', self.L, 1)
+    weights = core_matching.parse(self.matching, 'matching')
+    unsupported = sorted(set(weights) - set(MATCHINGS))
+    if unsupported:
+      raise ValueError(
+          f'matching: {", ".join(unsupported)} is not available for this '
+          f'agent (its critic does not depend on w); use '
+          f'{", ".join(MATCHINGS)} or a weighted sum of them, got '
+          f'{self.matching!r}.')
+    core_config.check_range('temperature', self.temperature, 0.,
+                            low_inclusive=False)
     core_config.check_choice('final_step', self.final_step,
                              core_config.FINAL_STEPS)
-    for name in ('rollout_length', 'K', 'L', 'reward_history'):
+    # This agent's fields.
+    for name in ('rollout_length', 'reward_history'):
       core_config.check_int(name, getattr(self, name), 1)
     core_config.check_range('discount', self.discount, 0., 1.)
     for name in ('learning_rate', 'meta_learning_rate', 'meta_adam_eps',
@@ -103,17 +122,26 @@ class ActorCriticBMGConfig:
     for name in ('entropy', 'meta_entropy', 'pg_weight', 'td_weight'):
       core_config.check_range(name, getattr(self, name), 0.)
     for name in ('policy_hidden', 'critic_hidden', 'meta_hidden'):
-      value = tuple(getattr(self, name))
-      if not all(isinstance(h, int) and h >= 1 for h in value):
-        raise ValueError(f'{name} must be positive integer layer sizes, got '
-                         f'{value!r}.')
+      value = getattr(self, name)
+      if isinstance(value, (str, bytes)):
+        value = (value,)  # Rejected below, with the field's name.
+      try:
+        value = tuple(value)
+      except TypeError:
+        value = (value,)
+      for size in value:
+        try:
+          core_config.check_int(name, size, 1)
+        except ValueError:
+          raise ValueError(f'{name} must be positive integer layer sizes, '
+                           f'got {getattr(self, name)!r}.') from None
       setattr(self, name, value)
 
   @property
   def window(self) -> int:
-    """Agent updates per meta-update: T = K (MG), K + L - 1 (BMG), 1 (fixed)."""
-    if self.agent == 'bmg':
+    """Agent updates per meta-update: K (MG), K + L - 1 (BMG), 1 (none)."""
+    if self.meta_objective == 'bmg':
       return self.K + self.L - 1
-    if self.agent == 'mg':
+    if self.meta_objective == 'mg':
       return self.K
     return 1

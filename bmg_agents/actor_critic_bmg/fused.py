@@ -14,8 +14,10 @@
 
 """Fused runner: environment, acting, learning and meta-learning in one scan."""
 
+import types
 from typing import Dict, NamedTuple, Optional, Tuple
 
+from dm_env import specs
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,15 +56,28 @@ class FusedRunner(NamedTuple):
   agent: learning.AgentFunctions
 
 
+def environment_spec(size: int = two_colors.DEFAULT_SIZE
+                     ) -> types.SimpleNamespace:
+  """The spec fields `make_networks` reads, for the pure two-colours task."""
+  return types.SimpleNamespace(
+      observations=specs.Array((two_colors.observation_size(size),),
+                               np.float32, name='observation'),
+      actions=specs.DiscreteArray(two_colors.NUM_ACTIONS, name='action'))
+
+
 def make_fused_runner(config: ac_config.ActorCriticBMGConfig,
                       size: int = two_colors.DEFAULT_SIZE,
                       flip_period: int = two_colors.DEFAULT_FLIP_PERIOD
                       ) -> FusedRunner:
   """Builds the single-seed fused runner from the agent's pure functions."""
-  networks = ac_networks.make_networks(two_colors.NUM_ACTIONS, config)
-  agent = learning.make_agent_functions(networks, config)
-  rollout_fn = acting.make_rollout(agent, config.rollout_length, size,
-                                   flip_period)
+  networks = ac_networks.make_networks(environment_spec(size), config)
+  # Continuing rollouts (two-colours has no episodes); no cosine, which
+  # would move w by an ulp (see `make_agent_functions`): the fused run is
+  # the one behind the published results, kept bit-for-bit.
+  agent = learning.make_agent_functions(networks, config, continuing=True,
+                                        meta_grad_cosine=False)
+  rollout_fn = acting.make_rollout(agent.select_action, config.rollout_length,
+                                   size, flip_period)
   window = agent.window
 
   def init(key):
@@ -163,7 +178,8 @@ def run_python_loop(config: ac_config.ActorCriticBMGConfig, seed: int,
   """
   runner = make_fused_runner(config, size, flip_period)
   agent = runner.agent
-  env_step = jax.jit(acting.make_env_step(agent, size, flip_period))
+  env_step = jax.jit(acting.make_env_step(agent.select_action, size,
+                                          flip_period))
   update = jax.jit(agent.update)
   meta_update = jax.jit(agent.meta_update)
   state = jax.jit(runner.init)(jax.random.PRNGKey(seed))

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Update, meta-update (fixed, MG, BMG) and the Acme learner of the agent."""
+"""The agent as pure functions: update, meta-update (none, MG, BMG)."""
 
 from typing import Any, Callable, Dict, NamedTuple, Tuple
 
@@ -22,11 +22,17 @@ import jax.numpy as jnp
 import optax
 
 from bmg_agents import core
+from bmg_agents.actor_critic_bmg import acting
 from bmg_agents.actor_critic_bmg import config as ac_config
 from bmg_agents.actor_critic_bmg import losses
 from bmg_agents.actor_critic_bmg import networks as ac_networks
 
 Metrics = Dict[str, chex.Array]
+
+# What `meta_update` reports, for every meta-objective (NaN for 'none').
+META_LOSS = 'meta_loss'
+META_METRICS = (META_LOSS, core.diagnostics.META_GRAD_NORM,
+                core.diagnostics.META_GRAD_COSINE)
 
 
 class AgentParams(NamedTuple):
@@ -55,7 +61,20 @@ class Window(NamedTuple):
 
 
 class TrainingState(NamedTuple):
-  """Learner state (params, meta-params, optimisers, window, counter)."""
+  """Learner state (params, meta-params, optimisers, window, counter).
+
+  Attributes:
+    params: u = (x, z).
+    opt_state: the inner optimiser's state.
+    meta_params: w.
+    meta_opt_state: the meta-optimiser's state.
+    reward_history: [reward_history] recent rollouts' average rewards, the
+      meta-learner's input.
+    window: what the next meta-update needs.
+    steps: agent updates so far.
+    meta_grad: the last meta-gradient (zeros before the first), for the
+      cosine between consecutive meta-gradients (Table 6).
+  """
   params: AgentParams
   opt_state: Any
   meta_params: Any
@@ -63,6 +82,7 @@ class TrainingState(NamedTuple):
   reward_history: chex.Array
   window: Window
   steps: chex.Array
+  meta_grad: Any
 
 
 class AgentFunctions(NamedTuple):
@@ -73,7 +93,8 @@ class AgentFunctions(NamedTuple):
     update: (state, rollout) -> (state, metrics); one agent update under the
       current (meta-learned or fixed) entropy weight (Alg. 2, one step).
     meta_update: state -> (state, metrics); call it after every `window`
-      updates (MG: K, BMG: K + L - 1); the identity for the fixed agent.
+      updates (MG: K, BMG: K + L - 1); the identity for 'none'. Its metrics
+      always hold the keys `META_METRICS` (NaN for 'none').
     select_action: (policy params, key, observation) -> action.
     meta_loss: (meta params, state) -> (loss, aux): the MG meta-objective or
       the BMG matching loss whose w-gradient `meta_update` follows.
@@ -89,7 +110,9 @@ class AgentFunctions(NamedTuple):
 
 def make_agent_functions(
     networks: ac_networks.ActorCriticNetworks,
-    config: ac_config.ActorCriticBMGConfig) -> AgentFunctions:
+    config: ac_config.ActorCriticBMGConfig,
+    continuing: bool = False,
+    meta_grad_cosine: bool = True) -> AgentFunctions:
   """Builds the agent's pure functions (App. B.2, Alg. 2-3) on `core`.
 
   Agent update phi (Eq. 4, SGD): u <- u - alpha grad(eps_PG l_PG + eps l_EN +
@@ -110,19 +133,26 @@ def make_agent_functions(
   Args:
     networks: the agent's networks.
     config: hyper-parameters.
+    continuing: the rollouts come without discounts and masks (None: a
+      continuing task with discount 1, as the fused two-colours runner's);
+      False: every rollout carries them (acme data).
+    meta_grad_cosine: keep the last meta-gradient in the state and report
+      the cosine between consecutive ones (Table 6); False reports NaN and
+      leaves the meta-update's arithmetic exactly as without diagnostics
+      (outputting the gradient changes XLA's fusion by an ulp).
 
   Returns:
     AgentFunctions.
   """
-  agent, K = config.agent, config.K
+  objective, K = config.meta_objective, config.K
   window = config.window
   inner_optimizer = optax.sgd(config.learning_rate)
   meta_optimizer = optax.adam(config.meta_learning_rate, b1=0.9, b2=0.999,
                               eps=config.meta_adam_eps)
-  matching_fn = core.make_matching_fn(config.matching)
+  select_action = acting.make_select_action(networks)
 
   def entropy_weight(meta_params, stats):
-    if agent == 'fixed':
+    if objective == 'none':
       return jnp.full(stats.shape[:-1], config.entropy, jnp.float32)
     return networks.meta_apply(meta_params, stats)
 
@@ -156,23 +186,35 @@ def make_agent_functions(
             observations=jnp.zeros((window, n + 1) + observation.shape,
                                    jnp.float32),
             actions=jnp.zeros((window, n), jnp.int32),
-            rewards=jnp.zeros((window, n), jnp.float32)),
+            rewards=jnp.zeros((window, n), jnp.float32),
+            discounts=None if continuing else jnp.ones((window, n),
+                                                       jnp.float32),
+            masks=None if continuing else jnp.ones((window, n),
+                                                   jnp.float32)),
         stats=jnp.zeros((window,) + stats.shape, jnp.float32))
     return TrainingState(
         params=params, opt_state=opt_state, meta_params=meta_params,
         meta_opt_state=meta_optimizer.init(meta_params),
         reward_history=stats,
         window=Window(params=params, opt_state=opt_state, batches=batches),
-        steps=jnp.zeros((), jnp.int32))
+        steps=jnp.zeros((), jnp.int32),
+        meta_grad=jax.tree_util.tree_map(jnp.zeros_like, meta_params))
+
+  def mean_reward(rollout):
+    """The rollout's average reward over real transitions."""
+    if rollout.masks is None:
+      return jnp.mean(rollout.rewards)
+    return (jnp.sum(rollout.rewards * rollout.masks) /
+            jnp.maximum(jnp.sum(rollout.masks), 1.))
 
   def update(state, rollout):
-    history = jnp.concatenate(
-        [state.reward_history[1:], jnp.mean(rollout.rewards)[None]])
+    reward = mean_reward(rollout)
+    history = jnp.concatenate([state.reward_history[1:], reward[None]])
     batch = Batch(rollout=rollout, stats=history)
     params, opt_state, metrics = update_fn(
         state.params, state.opt_state, state.meta_params, batch)
     win = state.window
-    if agent != 'fixed':  # Write slot steps % T with a select (no scatter).
+    if objective != 'none':  # Write slot steps % T with a select (no scatter).
       slot = jnp.arange(window) == state.steps % window
       put = lambda buf, x: jnp.where(
           slot.reshape((-1,) + (1,) * x.ndim), x[None], buf)
@@ -181,7 +223,7 @@ def make_agent_functions(
     new_state = state._replace(params=params, opt_state=opt_state,
                                reward_history=history, window=win,
                                steps=state.steps + 1)
-    return new_state, dict(metrics, reward=jnp.mean(rollout.rewards))
+    return new_state, dict(metrics, reward=reward)
 
   def pg_objective(params, batch):
     terms = forward(params, batch.rollout)
@@ -201,12 +243,16 @@ def make_agent_functions(
         core.TargetData(batches=None, final_batch=last),
         update_fn=update_fn, final_step=final_step)
 
-  def matching(target, params_k, meta_params, rollout):
-    del meta_params
-    obs = rollout.observations[:-1]
-    outputs = lambda p: core.Outputs(
-        logits=networks.policy_apply(p.policy, obs), params=p.policy)
-    return matching_fn(outputs(target), outputs(params_k))
+  def matching_outputs(params, meta_params, rollout):
+    """mu's inputs on tau_T's states: the policy and its parameters."""
+    del meta_params  # The policy does not depend on w directly.
+    return core.Outputs(
+        logits=networks.policy_apply(params.policy,
+                                     rollout.observations[:-1]),
+        params=params.policy, mask=rollout.masks)
+
+  matching = core.matching.make_bmg_matching_fn(
+      config.matching, matching_outputs, config.temperature)
 
   def with_objective(params, opt_state, meta_params, batch):
     """phi followed by the MG meta-objective term of x^(k)(w) under tau_k."""
@@ -218,7 +264,7 @@ def make_agent_functions(
   def meta_loss(meta_params, state):
     win = state.window
     first_k = jax.tree_util.tree_map(lambda b: b[:K], win.batches)
-    if agent == 'mg':
+    if objective == 'mg':
       params_k, _, metrics = core.unroll(with_objective, meta_params,
                                          win.params, win.opt_state, first_k)
       return jnp.mean(metrics['meta_objective']), dict(
@@ -233,25 +279,28 @@ def make_agent_functions(
                       target=output.target.policy)
 
   def meta_update(state):
-    if agent == 'fixed':
-      return state, {}
+    if objective == 'none':
+      return state, {k: jnp.full((), jnp.nan, jnp.float32)
+                     for k in META_METRICS}
     (loss, _), grads = jax.value_and_grad(meta_loss, has_aux=True)(
         state.meta_params, state)
     updates, meta_opt_state = meta_optimizer.update(
         grads, state.meta_opt_state, state.meta_params)
     meta_params = optax.apply_updates(state.meta_params, updates)
-    metrics = dict(meta_loss=loss, meta_grad_norm=optax.global_norm(grads))
+    metrics = {META_LOSS: loss, **core.diagnostics.meta_gradient_metrics(
+        grads, state.meta_grad)}
+    if not meta_grad_cosine:
+      metrics[core.diagnostics.META_GRAD_COSINE] = jnp.full((), jnp.nan,
+                                                            jnp.float32)
     # The next window starts from here (the contract: one meta-update after
     # every `window` updates), so `update` never copies parameters.
     next_window = state.window._replace(params=state.params,
                                         opt_state=state.opt_state)
     return state._replace(meta_params=meta_params,
                           meta_opt_state=meta_opt_state,
-                          window=next_window), metrics
-
-  def select_action(policy_params, key, observation):
-    logits = networks.policy_apply(policy_params, observation)
-    return jax.random.categorical(key, logits).astype(jnp.int32)
+                          window=next_window,
+                          meta_grad=grads if meta_grad_cosine
+                          else state.meta_grad), metrics
 
   return AgentFunctions(init=init, update=update, meta_update=meta_update,
                         select_action=select_action, meta_loss=meta_loss,

@@ -15,7 +15,7 @@
 """Policy, critic and entropy-weight networks; the only use of haiku here."""
 
 import dataclasses
-from typing import Callable, Sequence, Tuple
+from typing import Any, Callable, Sequence, Tuple
 
 import chex
 import haiku as hk
@@ -32,12 +32,12 @@ class ActorCriticNetworks:
 
   Attributes:
     policy_init: (key, obs) -> policy params x.
-    policy_apply: (x, obs [..., O]) -> logits [..., A].
+    policy_apply: (x, obs [..., *O]) -> logits [..., A].
     critic_init: (key, obs) -> critic params z.
-    critic_apply: (z, obs [..., O]) -> values [...].
+    critic_apply: (z, obs [..., *O]) -> values [...].
     meta_init: (key, stats) -> meta-parameters w.
     meta_apply: (w, stats [..., H]) -> entropy weight in (0, 1) [...].
-    observation_shape: shape of one observation.
+    observation_shape: O, the shape of one observation.
   """
   policy_init: Callable[..., hk.Params]
   policy_apply: Callable[..., chex.Array]
@@ -45,31 +45,43 @@ class ActorCriticNetworks:
   critic_apply: Callable[..., chex.Array]
   meta_init: Callable[..., hk.Params]
   meta_apply: Callable[..., chex.Array]
-  observation_shape: Tuple[int, ...] = (30,)
+  observation_shape: Tuple[int, ...]
 
 
 def _mlp(sizes: Sequence[int]) -> hk.Module:
   return hk.nets.MLP(list(sizes), activation=jax.nn.relu)
 
 
-def make_networks(num_actions: int,
-                  config: ac_config.ActorCriticBMGConfig,
-                  observation_shape: Tuple[int, ...] = (30,)
+def make_networks(spec: Any, config: ac_config.ActorCriticBMGConfig
                   ) -> ActorCriticNetworks:
   """Separate policy and critic MLPs and the entropy-weight MLP (App. B.2).
 
+  The MLPs flatten each observation, so observations of any rank work.
+
   Args:
-    num_actions: size of the discrete action space.
+    spec: an environment spec; only `spec.observations.shape` and
+      `spec.actions.num_values` are read (an `acme.specs.EnvironmentSpec`
+      or anything with those fields).
     config: provides the hidden sizes.
-    observation_shape: shape of one observation (two-colours: (30,)).
 
   Returns:
     The networks' pure init/apply functions.
   """
+  observation_shape = tuple(spec.observations.shape)
+  num_actions = int(spec.actions.num_values)
+  size = int(np.prod(observation_shape, dtype=np.int64))  # () -> 1.
+
+  def flatten(obs):
+    """[..., *observation_shape] -> [..., size]."""
+    lead = obs.shape[:obs.ndim - len(observation_shape)]
+    return jnp.reshape(obs, lead + (size,))
+
   policy = hk.without_apply_rng(hk.transform(
-      lambda obs: _mlp(tuple(config.policy_hidden) + (num_actions,))(obs)))
+      lambda obs: _mlp(tuple(config.policy_hidden) + (num_actions,))(
+          flatten(obs))))
   critic = hk.without_apply_rng(hk.transform(
-      lambda obs: _mlp(tuple(config.critic_hidden) + (1,))(obs)[..., 0]))
+      lambda obs: _mlp(tuple(config.critic_hidden) + (1,))(
+          flatten(obs))[..., 0]))
   # Entropy weight eps_w(t) = sigmoid(MLP(t)), t = recent rollout rewards;
   # the output bias starts at logit(initial_entropy).
   bias = float(np.log(config.initial_entropy / (1. - config.initial_entropy)))
@@ -85,7 +97,7 @@ def make_networks(num_actions: int,
       policy_init=policy.init, policy_apply=policy.apply,
       critic_init=critic.init, critic_apply=critic.apply,
       meta_init=meta.init, meta_apply=meta.apply,
-      observation_shape=tuple(observation_shape))
+      observation_shape=observation_shape)
 
 
 def dummy_stats(config: ac_config.ActorCriticBMGConfig) -> chex.Array:

@@ -27,8 +27,10 @@ from acme.utils import signals
 import launchpad as lp
 
 from bmg_agents import launching
+from bmg_agents.actor_critic_bmg import acting
 from bmg_agents.actor_critic_bmg import builder as ac_builder
 from bmg_agents.actor_critic_bmg import config as ac_config
+from bmg_agents.actor_critic_bmg import networks as ac_networks
 from bmg_agents.environments import two_colors
 from bmg_agents.utils import continuing_loop
 
@@ -47,6 +49,24 @@ def _csv_logger(directory: Optional[str], label: str) -> loggers.Logger:
     return terminal
   csv = loggers.CSVLogger(directory, label=label, add_uid=False)
   return loggers.Dispatcher([terminal, csv])
+
+
+class _LoggingBuilder(ac_builder.ActorCriticBMGBuilder):
+  """The builder with a learner logger; takes acme 0.4.0's make_learner order.
+
+  acme 0.4.0's DistributedLayout calls make_learner(random_key, networks,
+  dataset, replay_client, counter) positionally.
+  """
+
+  def __init__(self, config, logger_fn, **kwargs):
+    super().__init__(config, **kwargs)
+    self._logger_fn = logger_fn
+
+  def make_learner(self, random_key, networks, dataset, replay_client=None,
+                   counter=None):
+    return super().make_learner(random_key, networks, dataset,
+                                logger_fn=self._logger_fn,
+                                replay_client=replay_client, counter=counter)
 
 
 def run_local(config: ac_config.ActorCriticBMGConfig, seed: int,
@@ -69,13 +89,14 @@ def run_local(config: ac_config.ActorCriticBMGConfig, seed: int,
   """
   environment = make_environment(seed, size, flip_period)
   spec = specs.make_environment_spec(environment)
-  networks = ac_builder.make_networks_for_spec(spec, config)
-  builder = ac_builder.ActorCriticBMGBuilder(
+  networks = ac_networks.make_networks(spec, config)
+  builder = _LoggingBuilder(
       config, logger_fn=lambda: _csv_logger(workdir, 'learner'))
   counter = counting.Counter()
   agent = local_layout.LocalLayout(
       seed=seed, environment_spec=spec, builder=builder, networks=networks,
-      policy_network=networks, workdir=workdir, min_replay_size=1,
+      policy_network=builder.make_policy(networks), workdir=workdir,
+      min_replay_size=1,
       batch_size=1, samples_per_insert=1., counter=counter,
       checkpoint=workdir is not None)
   loop = continuing_loop.ContinuingLoop(
@@ -109,12 +130,12 @@ class ActorCriticBMGProgram(launching.DistributedLayout):
         environment_factory=functools.partial(
             make_environment, size=size, flip_period=flip_period),
         network_factory=functools.partial(
-            ac_builder.make_networks_for_spec, config=config),
-        builder=ac_builder.ActorCriticBMGBuilder(
+            ac_networks.make_networks, config=config),
+        builder=_LoggingBuilder(
             config, logger_fn=functools.partial(_csv_logger, workdir,
                                                 'learner'),
             variable_update_period=config.rollout_length),
-        policy_network=_identity,
+        policy_network=acting.make_select_action,
         num_actors=num_actors,
         actor_logger_fn=functools.partial(_actor_logger, workdir),
         max_number_of_steps=None,
@@ -200,10 +221,6 @@ def _wait_for_stop():
 
 def _budget_reached(counter: counting.Counter, budget: int) -> bool:
   return counter.get_counts().get('actor_steps', 0) >= budget
-
-
-def _identity(networks):
-  return networks
 
 
 def _actor_logger(workdir: Optional[str], actor_id) -> loggers.Logger:
