@@ -14,6 +14,7 @@
 
 """The agent under Acme: learner = pure functions; one process; Launchpad."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -24,10 +25,11 @@ import jax
 import numpy as np
 
 from bmg_agents import actor_critic_bmg as ac
+from bmg_agents import experiments
 from bmg_agents.actor_critic_bmg import builder as ac_builder
 from bmg_agents.actor_critic_bmg import fused
 from bmg_agents.actor_critic_bmg import learner as ac_learner
-from bmg_agents.actor_critic_bmg import runners
+from bmg_agents.environments import registry
 
 N = 4
 _TINY = dict(K=1, L=2, rollout_length=N, policy_hidden=(8,),
@@ -136,15 +138,25 @@ def test_learner_csv_holds_meta_gradient_columns_from_the_first_row(
   assert -1. <= cosine <= 1. and cosine != 0.
 
 
-def test_single_process_acme_run_with_reverb(tmp_path):
+def test_single_process_run_through_the_runtime(tmp_path):
   config = ac.ActorCriticBMGConfig(meta_objective='mg', **_TINY)
-  _, state = runners.run_local(config, seed=0, num_steps=120,
-                               workdir=str(tmp_path), log_every=60)
-  # 120 steps make 30 rollouts; the learner trails the actor by a few.
-  assert 24 <= int(state.steps) <= 30
+  counts = experiments.run_experiment(experiments.ExperimentConfig(
+      builder=ac.ActorCriticBMGBuilder(config),
+      environment_factory=functools.partial(registry.make_environment,
+                                            'two_colors'),
+      network_factory=functools.partial(ac.make_networks, config=config),
+      seed=0, max_num_actor_steps=120, log_every_steps=60,
+      logger_factory=experiments.make_logger_factory(str(tmp_path))))
+  # 120 steps make 30 rollouts; the learner takes each once it is queued.
+  assert counts['actor_steps'] == 120
+  assert 28 <= counts['learner_steps'] <= 30
   header, rows = _csv_rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
   assert 'meta_grad_norm' in header
   assert np.isfinite(float(rows[-1]['meta_grad_norm']))
+  # The actor's rows carry the actor's own counts.
+  header, rows = _csv_rows(tmp_path / 'logs' / 'actor' / 'logs.csv')
+  assert [r['actor_steps'] for r in rows] == ['60', '120']
+  assert 'learner_steps' not in header
   assert ac.ActorCriticBMGBuilder is ac_builder.ActorCriticBMGBuilder
 
 
@@ -160,11 +172,12 @@ def _launcher(tmp_path, *flags, timeout=240):
 
 
 def test_launchpad_program_runs_processes_and_stops_at_budget(tmp_path):
-  result = _launcher(tmp_path, '--runner=launchpad', '--agent=bmg', '--K=1',
-                     '--L=2', '--num_steps=200', '--log_every=50')
+  result = _launcher(tmp_path, '--runner=launchpad', '--meta_objective=bmg',
+                     '--K=1', '--L=2', '--num_steps=200', '--log_every=50',
+                     '--policy_hidden=8', '--critic_hidden=8')
   assert result.returncode == 0, result.stderr[-2000:]
-  logs = tmp_path / 'launchpad' / 'bmg' / 'logs'
-  rows = (logs / 'actor_0' / 'logs.csv').read_text().split()
+  logs = tmp_path / 'bmg' / 'logs'
+  rows = (logs / 'actor' / 'logs.csv').read_text().split()
   header = rows[0].split(',')
   steps = [float(r.split(',')[header.index('actor_steps')]) for r in rows[1:]]
   assert max(steps) >= 200
@@ -173,7 +186,8 @@ def test_launchpad_program_runs_processes_and_stops_at_budget(tmp_path):
 
 
 def test_launcher_rejects_bad_flags_in_one_line(tmp_path):
-  result = _launcher(tmp_path, '--agent=sgd', timeout=60)
+  result = _launcher(tmp_path, '--meta_objective=none,sgd', timeout=60)
   assert result.returncode != 0
-  assert '--agent must be a comma list' in result.stderr
+  assert "meta_objective must be one of bmg, mg, none; got 'sgd'" in (
+      result.stderr)
   assert 'Traceback' not in result.stderr
