@@ -91,6 +91,11 @@ class _Sampler:
         return False
     return True
 
+  @property
+  def num_buffered(self) -> int:
+    """Trajectories received (so no longer in the table) but not yet used."""
+    return len(self._buffer)
+
   def take(self) -> reverb_adders.Step:
     """The filled batch, stacked: leaves [batch_size, T + 1, ...]."""
     samples, self._buffer = self._buffer, []
@@ -151,6 +156,7 @@ class STACXBuilder(builders.ActorLearnerBuilder):
                                      1)
     self._config = config
     self._sample_timeout_ms = sample_timeout_ms
+    self._online = None  # The online _Sampler of the dataset, once made.
     self._variable_update_period = (
         variable_update_period or config.unroll_length)
 
@@ -193,6 +199,7 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     # One in flight from the queue, so `can_sample` of a single-process run
     # sees what is left to learn from (as acme's IMPALA queue does).
     online = make(QUEUE_TABLE, config.online_batch_size, in_flight=1)
+    self._online = online
     return _learner_batches(online, replay, config.replay_batch_size,
                             config.num_extra_replay_batches)
 
@@ -200,10 +207,16 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     """True when the queue holds an online batch and replay can be sampled.
 
     A single-process run may step the learner while this holds without ever
-    waiting for the dataset's timeout.
+    waiting for the dataset's timeout. Trajectories the dataset already took
+    from the queue into a partly filled batch count; one the Reverb dataset
+    holds in flight does not (it is counted once it reaches the batch), so
+    the answer may lag by one trajectory but is never a false yes.
     """
     info = replay_client.server_info()
-    if info[QUEUE_TABLE].current_size < self._config.online_batch_size:
+    queued = info[QUEUE_TABLE].current_size
+    if self._online is not None:
+      queued += self._online.num_buffered
+    if queued < self._config.online_batch_size:
       return False
     # Replay's rate limiter (MinSize(1)) allows sampling once it holds one.
     return (not self._config.replay_batch_size or

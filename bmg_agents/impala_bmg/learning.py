@@ -76,6 +76,35 @@ def fixed_hypers(config: config_lib.STACXConfig) -> losses.Hypers:
       td_cost=config.td_cost)
 
 
+def _clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
+  """`optax.clip_by_global_norm` with a finite derivative at a zero gradient.
+
+  optax's ‖g‖ = sqrt(Σ g²) has an infinite derivative at g = 0, so a
+  meta-gradient through an agent update whose gradient is exactly zero (e.g.
+  on acme's fake environment: zero observations and rewards, and Haiku's
+  zero biases) is NaN and the agent never recovers. This is the same
+  function (same numbers for g ≠ 0, same empty state) with the norm's
+  square root guarded where Σ g² = 0.
+  """
+
+  def update_fn(updates, state, params=None):
+    del params
+    squared_norm = optax.tree.norm(updates, squared=True)
+    positive = squared_norm > 0
+    g_norm = jnp.where(positive,
+                       jnp.sqrt(jnp.where(positive, squared_norm, 1.)), 0.)
+    trigger = jnp.squeeze(g_norm < max_norm)
+    safe_norm = jnp.where(positive, g_norm, 1.)
+
+    def clip_fn(t):
+      return jax.lax.select(trigger, t,
+                            (t / safe_norm.astype(t.dtype)) * max_norm)
+
+    return jax.tree_util.tree_map(clip_fn, updates), state
+
+  return optax.GradientTransformation(optax.init_empty_state, update_fn)
+
+
 def make_optimizer(config: config_lib.STACXConfig
                    ) -> optax.GradientTransformation:
   """RMSProp of Table 2: clip .3, decay .99, eps 1e-4 in the sqrt, lr linear
@@ -83,7 +112,7 @@ def make_optimizer(config: config_lib.STACXConfig
   schedule = optax.linear_schedule(
       config.learning_rate, 0., config.learning_rate_decay_steps)
   return optax.chain(
-      optax.clip_by_global_norm(config.max_gradient_norm),
+      _clip_by_global_norm(config.max_gradient_norm),
       optax.scale_by_rms(decay=config.rmsprop_decay, eps=config.rmsprop_eps,
                          eps_in_sqrt=True),
       optax.scale_by_schedule(lambda count: -schedule(count)))
