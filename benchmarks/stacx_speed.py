@@ -28,6 +28,7 @@
 """
 
 import time
+import types
 
 from absl import app
 from absl import flags
@@ -50,6 +51,13 @@ SECONDS = flags.DEFINE_float('seconds', 5., 'Seconds per throughput test.')
 SECTIONS = flags.DEFINE_enum(
     'sections', 'all', ('all', 'actor', 'acme', 'learner'), 'What to run.')
 _ACTIONS = 6
+
+
+def _spec(shape, num_actions=_ACTIONS):
+  """What `networks.make_networks` reads of an environment spec."""
+  return types.SimpleNamespace(
+      observations=types.SimpleNamespace(shape=shape),
+      actions=types.SimpleNamespace(num_values=num_actions))
 
 
 def _trajectories(rng, batch, t, shape, replay_from):
@@ -92,8 +100,8 @@ def _time(step, state, batch):
 _SETTINGS = {
     'MG K=1': dict(meta_objective='mg'),
     'BMG L=1': dict(meta_objective='bmg', matching='kl_v'),
-    'MG K=4': dict(meta_objective='mg', inner_steps=4),
-    'BMG L=4': dict(meta_objective='bmg', matching='kl_v', bootstrap_steps=4),
+    'MG K=4': dict(meta_objective='mg', K=4),
+    'BMG L=4': dict(meta_objective='bmg', matching='kl_v', L=4),
 }
 HORIZONS = flags.DEFINE_list('horizons', ['1', '4'],
                              'Meta-learning horizons H (MG K=H, BMG L=H).')
@@ -109,8 +117,7 @@ def learner_step_times(shape):
         config = config_lib.STACXConfig(
             torso_channels=config_lib.TORSO_WIDTHS[int(width)],
             **_SETTINGS[name])
-        networks = networks_lib.make_networks_from_config(shape, _ACTIONS,
-                                                          config)
+        networks = networks_lib.make_networks(_spec(shape), config)
         state = learning.make_initial_state(jax.random.PRNGKey(0), networks,
                                             config)
         step = jax.jit(learning.make_update_fn(networks, config))
@@ -144,12 +151,13 @@ def impala_vs_acme(shape):
   from acme.agents.jax.impala import networks as acme_networks
   from acme.utils import loggers
   import reverb
+  from bmg_agents.impala_bmg import learner as learner_lib
   config = config_lib.STACXConfig(
       torso_channels=config_lib.TORSO_WIDTHS[1], num_auxiliary_heads=0,
       online_batch_size=18, replay_batch_size=0, meta_objective='none',
       discount=.99, lambda_=1., alpha=1., pg_cost=1., entropy_cost=.01,
       td_cost=1., max_entropy_fraction=1.)
-  networks = networks_lib.make_networks_from_config(shape, _ACTIONS, config)
+  networks = networks_lib.make_networks(_spec(shape), config)
   traj = _trajectories(np.random.RandomState(1), 18, 20, shape, 18)
 
   def unroll(params, observation, state):
@@ -171,7 +179,7 @@ def impala_vs_acme(shape):
       random_key=jax.random.PRNGKey(0), discount=.99, entropy_cost=.01,
       baseline_cost=.5,  # ε_TD ½(G - v)² with td_cost 1 = acme's ½ · (..)².
       logger=loggers.NoOpLogger())
-  ours = learning.STACXLearner(
+  ours = learner_lib.STACXLearner(
       lambda axis: learning.make_learner_fns(networks, config, axis),
       learning.make_initial_state(jax.random.PRNGKey(0), networks, config),
       iter([]), logger=loggers.NoOpLogger())
@@ -216,9 +224,10 @@ def actor_throughput():
   for width in WIDTHS.value:
     config = config_lib.STACXConfig(
         torso_channels=config_lib.TORSO_WIDTHS[int(width)])
-    networks = networks_lib.make_networks_from_config(
-        env.observation_spec().shape, env.action_spec().num_values, config)
-    core = acting.make_actor_core(networks)
+    networks = networks_lib.make_networks(
+        _spec(env.observation_spec().shape, env.action_spec().num_values),
+        config)
+    core = acting.make_acting_fns(networks)
     params = networks.init(jax.random.PRNGKey(0))
     select = jax.jit(core.select_action)
     state = [core.init(jax.random.PRNGKey(1))]

@@ -33,8 +33,8 @@ ENV = flags.DEFINE_string(
 META_OBJECTIVE = flags.DEFINE_enum(
     'meta_objective', 'bmg', config_lib.META_OBJECTIVES,
     'bmg, mg (= STACX) or none (fixed IMPALA hyper-parameters).')
-MATCHING = flags.DEFINE_enum('matching', 'kl_v', config_lib.MATCHINGS,
-                             'BMG matching function.')
+MATCHING = flags.DEFINE_string(
+    'matching', 'kl_v', "BMG matching, a core.matching spec (e.g. 'kl_v').")
 TARGET_OPTIMIZER = flags.DEFINE_enum(
     'target_optimizer', 'rmsprop', config_lib.TARGET_OPTIMIZERS,
     "The target's final step.")
@@ -88,8 +88,8 @@ def build_config() -> config_lib.STACXConfig:
       meta_objective=META_OBJECTIVE.value,
       matching=MATCHING.value,
       target_optimizer=TARGET_OPTIMIZER.value,
-      bootstrap_steps=L.value,
-      inner_steps=K.value,
+      L=L.value,
+      K=K.value,
       meta_grad_variance_every=META_GRAD_VARIANCE_EVERY.value)
 
 

@@ -23,6 +23,7 @@ import reverb
 from bmg_agents.impala_bmg import builder as builder_lib
 from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import experiment
+from bmg_agents.impala_bmg import networks as networks_lib
 
 
 def _tiny_config(**kwargs):
@@ -33,8 +34,7 @@ def _tiny_config(**kwargs):
 
 
 def test_replay_blocks_are_separate_samples_and_layout_is_acme():
-  config = _tiny_config(meta_objective='bmg', bootstrap_steps=3,
-                        inner_steps=2)
+  config = _tiny_config(meta_objective='bmg', L=3, K=2)
   assert config.num_extra_replay_batches == 3
   environment = experiment.make_environment('minatar:breakout', 0)
   spec = specs.make_environment_spec(environment)
@@ -129,8 +129,8 @@ def test_single_process_run_learns_from_queue_and_replay(tmp_path,
   environment = experiment.make_environment('minatar:breakout', 1)
   fresh = builder_lib.STACXBuilder(config).make_learner(
       jax.random.PRNGKey(1),
-      experiment.make_networks(specs.make_environment_spec(environment),
-                               config), iter(()))
+      networks_lib.make_networks(specs.make_environment_spec(environment),
+                                 config), iter(()))
   assert int(fresh.state.steps) == 0
   savers.Checkpointer({'learner': fresh}, directory=str(tmp_path),
                       subdirectory='learner', add_uid=False)

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 
 import jax
 import numpy as np
@@ -66,7 +67,10 @@ def learner_batch(rng, config):
 
 
 def setup(config, seed=0):
-  networks = networks_lib.make_networks_from_config(_OBS, _ACTIONS, config)
+  spec = types.SimpleNamespace(  # make_networks reads only these.
+      observations=types.SimpleNamespace(shape=_OBS),
+      actions=types.SimpleNamespace(num_values=_ACTIONS))
+  networks = networks_lib.make_networks(spec, config)
   state = learning.make_initial_state(jax.random.PRNGKey(seed), networks,
                                       config)
   return networks, state
@@ -101,7 +105,7 @@ def test_bootstrap_uses_each_distinct_replay_batch():
   """L = 3: the target takes one step on each of its own 2 replay batches."""
   rng = np.random.RandomState(1)
   config = tiny_config(meta_objective='bmg', matching='kl_v',
-                       bootstrap_steps=3)
+                       L=3)
   assert config.num_extra_replay_batches == 2
   networks, state = setup(config)
   batch = learner_batch(rng, config)
@@ -126,11 +130,12 @@ _PMAP_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     import impala_bmg_learning_test as t
+    from bmg_agents.impala_bmg import learner as learner_lib
     from bmg_agents.impala_bmg import learning
     assert jax.local_device_count() == 2, jax.devices()
     rng = np.random.RandomState(3)
     config = t.tiny_config(meta_objective='bmg', matching='kl_v',
-                           bootstrap_steps=2, meta_grad_variance_every=1)
+                           L=2, meta_grad_variance_every=1)
     networks, state = t.setup(config)
     batches = [t.learner_batch(rng, config) for _ in range(2)]
     single = jax.jit(learning.make_update_fn(networks, config))
@@ -139,8 +144,8 @@ _PMAP_SCRIPT = textwrap.dedent("""
     class Logger:
       def write(self, data):
         logged.append(data)
-    learner = learning.STACXLearner(make, state, iter(batches),
-                                    logger=Logger())
+    learner = learner_lib.STACXLearner(make, state, iter(batches),
+                                       logger=Logger())
     # The meta-gradient itself (Adam would hide a wrong scale).
     fns = make(learning.PMAP_AXIS_NAME)
     pmapped = jax.pmap(
@@ -193,7 +198,7 @@ def test_meta_gradient_variance_of_single_trajectories():
   """Table 3: variance across τ's trajectories' own meta-gradients."""
   rng = np.random.RandomState(4)
   config = tiny_config(meta_objective='bmg', matching='kl_v',
-                       bootstrap_steps=2, meta_grad_variance_every=2)
+                       L=2, meta_grad_variance_every=2)
   networks, state = setup(config)
   batch = learner_batch(rng, config)
   fns = learning.make_learner_fns(networks, config)
@@ -214,7 +219,7 @@ def test_meta_gradient_variance_of_single_trajectories():
   assert np.isnan(metrics['meta_grad_variance'])
   # Off (the default): no metric and no branch in the update.
   off = learning.make_learner_fns(networks, tiny_config(
-      meta_objective='bmg', matching='kl_v', bootstrap_steps=2)).update
+      meta_objective='bmg', matching='kl_v', L=2)).update
   jaxpr = str(jax.make_jaxpr(off)(state, batch))
   assert 'cond[' not in jaxpr and 'cond[' in str(
       jax.make_jaxpr(fns.update)(state, batch))

@@ -12,12 +12,23 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""STACX-BMG: IMPALA with auxiliary heads and meta-learned losses (§5.2)."""
+"""STACX-BMG: IMPALA with auxiliary heads and meta-learned losses (§5.2).
+
+`STACXBuilder` imports acme: it is loaded lazily (PEP 562), so importing this
+package, `.learning` or `.networks` never imports acme, Reverb, Launchpad or
+TensorFlow.
+"""
 
 from bmg_agents.impala_bmg.config import STACXConfig
-from bmg_agents.impala_bmg.config import TORSO_WIDTHS
-from bmg_agents.impala_bmg.losses import Hypers
-from bmg_agents.impala_bmg.losses import Trajectories
 from bmg_agents.impala_bmg.networks import make_networks
-from bmg_agents.impala_bmg.networks import make_networks_from_config
 from bmg_agents.impala_bmg.networks import STACXNetworks
+
+__all__ = ('STACXConfig', 'make_networks', 'STACXNetworks', 'STACXBuilder')
+
+
+def __getattr__(name):
+  if name == 'STACXBuilder':
+    # pylint: disable=g-import-not-at-top
+    from bmg_agents.impala_bmg import builder
+    return builder.STACXBuilder
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

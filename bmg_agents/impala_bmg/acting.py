@@ -12,11 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""STACX actor: samples from the main head's policy (App. C)."""
+"""STACX acting: samples from the main head's policy (App. C); no acme.
 
-from typing import NamedTuple
+`builder.STACXBuilder.make_policy` wraps these pure functions in an acme
+`ActorCore`.
+"""
 
-from acme.agents.jax import actor_core
+from typing import Any, Callable, Dict, NamedTuple, Tuple
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -30,17 +33,31 @@ class ActorState(NamedTuple):
   logits: chex.Array
 
 
-def make_actor_core(networks: networks_lib.STACXNetworks,
-                    greedy: bool = False) -> actor_core.ActorCore:
-  """An acme `ActorCore` acting with π_0 (auxiliary policies never act).
+class ActingFns(NamedTuple):
+  """Pure acting functions, in acme's `ActorCore` order.
+
+  Attributes:
+    init: rng -> `ActorState`.
+    select_action: (params, observation, state) -> (action, state).
+    get_extras: state -> {'logits': behaviour logits [A]}, which the learner
+      needs for importance weights.
+  """
+  init: Callable[[chex.PRNGKey], ActorState]
+  select_action: Callable[[Any, chex.Array, ActorState],
+                          Tuple[chex.Array, ActorState]]
+  get_extras: Callable[[ActorState], Dict[str, chex.Array]]
+
+
+def make_acting_fns(networks: networks_lib.STACXNetworks,
+                    greedy: bool = False) -> ActingFns:
+  """Acting with π_0, the main head (auxiliary policies never act).
 
   Args:
     networks: the STACX networks.
     greedy: take the most likely action instead of sampling.
 
   Returns:
-    ActorCore whose extras are {'logits': behaviour logits [A]}, which the
-    learner needs for importance weights.
+    `ActingFns` over one unbatched observation.
   """
 
   def init(rng):
@@ -59,5 +76,5 @@ def make_actor_core(networks: networks_lib.STACXNetworks,
   def get_extras(state: ActorState):
     return {'logits': state.logits}
 
-  return actor_core.ActorCore(init=init, select_action=select_action,
-                              get_extras=get_extras)
+  return ActingFns(init=init, select_action=select_action,
+                   get_extras=get_extras)

@@ -15,7 +15,7 @@
 """Acme builder of STACX-BMG: online queue + uniform replay (Table 2)."""
 
 import functools
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import acme
 from acme import adders
@@ -30,25 +30,17 @@ from acme.utils import counting
 from acme.utils import loggers
 import numpy as np
 import reverb
+import tree
 
 from bmg_agents.impala_bmg import acting
 from bmg_agents.impala_bmg import config as config_lib
+from bmg_agents.impala_bmg import learner as learner_lib
 from bmg_agents.impala_bmg import learning
 from bmg_agents.impala_bmg import losses
 from bmg_agents.impala_bmg import networks as networks_lib
 
 QUEUE_TABLE = 'queue'
 REPLAY_TABLE = 'replay'
-
-
-def _retrying(make_iterator: Callable[[], Iterator[Any]]) -> Iterator[Any]:
-  """Yields from make_iterator(), starting a new one when it times out."""
-  iterator = make_iterator()
-  while True:
-    try:
-      yield next(iterator)
-    except StopIteration:
-      iterator = make_iterator()
 
 
 def to_trajectories(step: reverb_adders.Step,
@@ -67,22 +59,68 @@ def to_trajectories(step: reverb_adders.Step,
       valid=1. - step.start_of_episode[:, 1:].astype(np.float32))
 
 
-def make_learner_batches(online: Iterator[reverb.ReplaySample],
-                         replay: Optional[Iterator[reverb.ReplaySample]],
-                         replay_batch_size: int,
-                         num_extra: int) -> Iterator[learning.LearnerBatch]:
-  """Joins online and replay samples into `LearnerBatch`es.
+class _Sampler:
+  """Fills batches of one table's trajectories without blocking for long.
 
-  Each replay sample holds (1 + num_extra) * replay_batch_size independent
+  Samples come one at a time from a Reverb `TrajectoryDataset` whose rate
+  limiter gives up after `timeout_ms`; a timed-out dataset is replaced by a
+  new one. Trajectories received are kept across timeouts, so no queued
+  trajectory is lost when a batch is only partly filled.
+  """
+
+  def __init__(self, server_address: str, table: str, batch_size: int,
+               in_flight: int, timeout_ms: int):
+    self._make = functools.partial(
+        reverb.TrajectoryDataset.from_table_signature,
+        server_address=server_address, table=table,
+        max_in_flight_samples_per_worker=in_flight,
+        rate_limiter_timeout_ms=timeout_ms)
+    self._batch_size = batch_size
+    self._iterator = None
+    self._buffer = []
+
+  def fill(self) -> bool:
+    """Waits for the rest of a batch; False if a sample timed out."""
+    while len(self._buffer) < self._batch_size:
+      if self._iterator is None:
+        self._iterator = self._make().as_numpy_iterator()
+      try:
+        self._buffer.append(next(self._iterator).data)
+      except StopIteration:  # The rate limiter timed out.
+        self._iterator = None
+        return False
+    return True
+
+  @property
+  def num_buffered(self) -> int:
+    """Trajectories received (so no longer in the table) but not yet used."""
+    return len(self._buffer)
+
+  def take(self) -> reverb_adders.Step:
+    """The filled batch, stacked: leaves [batch_size, T + 1, ...]."""
+    samples, self._buffer = self._buffer, []
+    return tree.map_structure(lambda *x: np.stack(x), *samples)
+
+
+def _learner_batches(online: _Sampler, replay: Optional[_Sampler],
+                     replay_batch_size: int, num_extra: int
+                     ) -> Iterator[Optional[learning.LearnerBatch]]:
+  """Joins online and replay samples into `LearnerBatch`es, or None.
+
+  Each replay batch holds (1 + num_extra) * replay_batch_size independent
   uniform draws: the first replay_batch_size join τ (App. C: 6 online + 12
   replay), every following block of replay_batch_size is one extra step's
-  own batch (K - 1 inner steps, then L - 1 bootstrap steps).
+  own batch (K - 1 inner steps, then L - 1 bootstrap steps). Yields None
+  whenever a table had no data within the timeout.
   """
   while True:
-    tau = to_trajectories(next(online).data, is_replay=False)
+    if not (online.fill() and (replay is None or replay.fill())):
+      yield None
+      continue
+    tau = to_trajectories(online.take(), is_replay=False)
     extra = None
     if replay is not None:
-      sample = to_trajectories(next(replay).data, is_replay=True)
+      sample = to_trajectories(replay.take(), is_replay=True)
       head = lambda x: x[:replay_batch_size]
       tau = losses.Trajectories(*[
           np.concatenate([a, head(b)]) for a, b in zip(tau, sample)])
@@ -99,24 +137,26 @@ class STACXBuilder(builders.ActorLearnerBuilder):
 
   def __init__(self,
                config: config_lib.STACXConfig,
-               logger_fn: Callable[[], loggers.Logger] = lambda: None,
                variable_update_period: Optional[int] = None,
-               sample_timeout_ms: Optional[int] = None):
+               sample_timeout_ms: int = 1_000):
     """Creates the builder.
 
     Args:
       config: the agent's configuration.
-      logger_fn: creates the learner's logger.
       variable_update_period: actor steps between parameter fetches
         (default: one unroll, as Alg. 4 syncs after each rollout).
-      sample_timeout_ms: when set, a learner waiting for data returns to
-        Python this often (and resumes), so Launchpad's stop, an exception
-        raised in the learner's thread, can end it. Leave None when actor and
-        learner share a thread: a timed-out sample may drop queued data.
+      sample_timeout_ms: a learner waiting this long for data gets None from
+        the dataset and its step returns without an update, so it never
+        blocks forever (and Launchpad's stop can end it).
     """
+    if variable_update_period is not None:
+      config_lib.core_config.check_int('variable_update_period',
+                                       variable_update_period, 1)
+    config_lib.core_config.check_int('sample_timeout_ms', sample_timeout_ms,
+                                     1)
     self._config = config
     self._sample_timeout_ms = sample_timeout_ms
-    self._logger_fn = logger_fn
+    self._online = None  # The online _Sampler of the dataset, once made.
     self._variable_update_period = (
         variable_update_period or config.unroll_length)
 
@@ -146,29 +186,41 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     return [queue, replay]
 
   def make_dataset_iterator(
-      self, replay_client: reverb.Client) -> Iterator[learning.LearnerBatch]:
+      self, replay_client: reverb.Client
+  ) -> Iterator[Optional[learning.LearnerBatch]]:
+    """`LearnerBatch`es of online + replay data; None after a timeout."""
     config = self._config
-
-    timeout = self._sample_timeout_ms
-
-    def dataset(table, batch_size, in_flight):
-      def make():
-        return reverb.TrajectoryDataset.from_table_signature(
-            server_address=replay_client.server_address, table=table,
-            max_in_flight_samples_per_worker=in_flight,
-            rate_limiter_timeout_ms=-1 if timeout is None else timeout).batch(
-                batch_size, drop_remainder=True).as_numpy_iterator()
-      return make() if timeout is None else _retrying(make)
-
+    make = functools.partial(_Sampler, replay_client.server_address,
+                             timeout_ms=self._sample_timeout_ms)
     replay = None
     if config.replay_batch_size:
       size = config.replay_batch_size * (1 + config.num_extra_replay_batches)
-      replay = dataset(REPLAY_TABLE, size, 2 * size)
+      replay = make(REPLAY_TABLE, size, in_flight=2 * size)
     # One in flight from the queue, so `can_sample` of a single-process run
     # sees what is left to learn from (as acme's IMPALA queue does).
-    return make_learner_batches(
-        dataset(QUEUE_TABLE, config.online_batch_size, 1), replay,
-        config.replay_batch_size, config.num_extra_replay_batches)
+    online = make(QUEUE_TABLE, config.online_batch_size, in_flight=1)
+    self._online = online
+    return _learner_batches(online, replay, config.replay_batch_size,
+                            config.num_extra_replay_batches)
+
+  def learner_ready(self, replay_client: reverb.Client) -> bool:
+    """True when the queue holds an online batch and replay can be sampled.
+
+    A single-process run may step the learner while this holds without ever
+    waiting for the dataset's timeout. Trajectories the dataset already took
+    from the queue into a partly filled batch count; one the Reverb dataset
+    holds in flight does not (it is counted once it reaches the batch), so
+    the answer may lag by one trajectory but is never a false yes.
+    """
+    info = replay_client.server_info()
+    queued = info[QUEUE_TABLE].current_size
+    if self._online is not None:
+      queued += self._online.num_buffered
+    if queued < self._config.online_batch_size:
+      return False
+    # Replay's rate limiter (MinSize(1)) allows sampling once it holds one.
+    return (not self._config.replay_batch_size or
+            info[REPLAY_TABLE].current_size >= 1)
 
   def make_adder(self, replay_client: reverb.Client) -> adders.Adder:
     """Writes every trajectory of T + 1 steps (overlapping by one) to both."""
@@ -184,19 +236,58 @@ class STACXBuilder(builders.ActorLearnerBuilder):
       self,
       random_key,
       networks: networks_lib.STACXNetworks,
-      dataset: Iterator[learning.LearnerBatch],
+      dataset: Iterator[Optional[learning.LearnerBatch]],
+      logger_fn: Optional[Callable[[], loggers.Logger]] = None,
+      environment_spec: Optional[specs.EnvironmentSpec] = None,
       replay_client: Optional[reverb.Client] = None,
       counter: Optional[counting.Counter] = None,
   ) -> core.Learner:
-    del replay_client  # Data comes through `dataset`.
-    return learning.STACXLearner(
+    """The pmapped `STACXLearner`.
+
+    Args:
+      random_key: initialises the agent's parameters.
+      networks: the STACX networks.
+      dataset: from `make_dataset_iterator`.
+      logger_fn: () -> the learner's logger; None: a terminal logger
+        printing every 10 s.
+      environment_spec: unused (the networks carry the shapes).
+      replay_client: unused (data comes through `dataset`).
+      counter: counts learner steps.
+    """
+    del environment_spec, replay_client
+    if logger_fn is not None and not callable(logger_fn):
+      # acme 0.4.0's DistributedLayout passes (..., replay, counter)
+      # positionally; this signature is acme HEAD's.
+      raise TypeError('logger_fn must be a zero-argument callable returning '
+                      f'a logger, got {type(logger_fn).__name__}; pass '
+                      'replay_client and counter by keyword.')
+    logger = (logger_fn() if logger_fn is not None else
+              loggers.TerminalLogger('learner', time_delta=10.))
+    return learner_lib.STACXLearner(
         make_fns=functools.partial(learning.make_learner_fns, networks,
                                    self._config),
         initial_state=learning.make_initial_state(
             random_key, networks, self._config),
         iterator=dataset,
         counter=counter,
-        logger=self._logger_fn())
+        logger=logger)
+
+  def make_policy(self,
+                  networks: networks_lib.STACXNetworks,
+                  environment_spec: Optional[specs.EnvironmentSpec] = None,
+                  evaluation: bool = False) -> actor_core.ActorCore:
+    """The acting policy π_0 (what `make_actor` takes as policy_network).
+
+    Args:
+      networks: the STACX networks.
+      environment_spec: unused (the networks carry the shapes).
+      evaluation: act greedily (argmax of π_0) instead of sampling.
+    """
+    del environment_spec
+    fns = acting.make_acting_fns(networks, greedy=evaluation)
+    return actor_core.ActorCore(init=fns.init,
+                                select_action=fns.select_action,
+                                get_extras=fns.get_extras)
 
   def make_actor(
       self,
@@ -204,17 +295,12 @@ class STACXBuilder(builders.ActorLearnerBuilder):
       policy_network: actor_core.ActorCore,
       adder: Optional[adders.Adder] = None,
       variable_source: Optional[core.VariableSource] = None) -> acme.Actor:
+    """A `GenericActor` on CPU fetching 'policy' every unroll."""
     variable_client = None
     if variable_source is not None:
       variable_client = variable_utils.VariableClient(
-          variable_source, key='network',
+          variable_source, key=learner_lib.POLICY,
           update_period=self._variable_update_period, device='cpu')
     return actors.GenericActor(
         policy_network, random_key, variable_client, adder, jit=True,
         backend='cpu')
-
-
-def make_policy(networks: networks_lib.STACXNetworks) -> actor_core.ActorCore:
-  """The acting policy (a `policy_network` factory for acme layouts)."""
-  return acting.make_actor_core(networks)
-

@@ -18,9 +18,9 @@ import dataclasses
 from typing import Tuple
 
 from bmg_agents.core import config as core_config
+from bmg_agents.core import matching as matching_lib
 
 META_OBJECTIVES = ('mg', 'bmg', 'none')
-MATCHINGS = ('kl', 'kl_s', 'v', 'kl_v', 'l2')
 TARGET_OPTIMIZERS = ('rmsprop', 'sgd')
 
 # 1x / 2x / 4x channel widths of App. C.4; Table 2's network is 4x.
@@ -31,14 +31,48 @@ TORSO_WIDTHS = {
 }
 
 
+def _int_tuple(name, value, allow_empty: bool) -> Tuple[int, ...]:
+  """`value` as a tuple of positive ints; ValueError naming `name`."""
+  if isinstance(value, (str, bytes)) or not hasattr(value, '__iter__'):
+    raise ValueError(f'{name} must be a sequence of integers >= 1, '
+                     f'got {value!r}.')
+  value = tuple(value)
+  if not value and not allow_empty:
+    raise ValueError(f'{name} must not be empty.')
+  for i, size in enumerate(value):
+    core_config.check_int(f'{name}[{i}]', size, 1)
+  return value
+
+
 @dataclasses.dataclass
-class STACXConfig:
+class STACXConfig(core_config.MetaGradientConfig):
   """Configuration of the STACX / STACX-BMG agent (paper §5.2, App. C).
 
+  The meta-gradient fields (`meta_objective`, `K`, `L`, `matching`,
+  `temperature`, `final_step`) are those of `core.MetaGradientConfig`, with
+  STACX's defaults and one more objective, 'none'.
+
   Attributes:
+    meta_objective: 'mg' (STACX), 'bmg', or 'none' (IMPALA with the auxiliary
+      heads and fixed p; no meta-learning).
+    K: differentiable agent updates per meta-update: K - 1 on replay-only
+      batches, the last on τ.
+    L: the BMG target bootstrap length: L - 1 steps under the meta-learned
+      losses (each on its own replay-only batch), then the final step.
+    matching: BMG matching function μ, a `core.matching` spec (see
+      `core.matching.parse`): e.g. 'kl' = KL(π_target ‖ π), 'kl_s' symmetric
+      KL, 'v' value matching, 'kl_v' KL + 0.25 V (Table 2), 'l2' squared
+      Euclidean distance between target and main-task parameters, or a
+      weighted sum such as 'kl+0.5*value'. Policies and values are those of
+      the main head, on τ.
+    temperature: temperature on the target policy in KL matching.
+    final_step: 'objective' takes the target's last step on the IMPALA
+      objective f_τ(·; p) with `target_optimizer`; 'meta' under the
+      meta-learned losses (the ablation of App. C.3).
     torso_channels: channels of the 4 IMPALA ResNet stages (Table 2: 4x).
     num_residual_blocks: residual blocks per stage.
-    torso_output_size: conv-to-linear feature size.
+    torso_output_size: conv-to-linear feature size (for vector observations,
+      the width of the MLP torso's one hidden layer).
     head_hidden_sizes: hidden layers of every policy and value MLP head.
     num_auxiliary_heads: STACX auxiliary tasks (main head excluded).
     unroll_length: transitions per trajectory (sequences hold one more step).
@@ -58,16 +92,9 @@ class STACXConfig:
       fraction of its maximum log|A| (Table 2, "max entropy loss value").
     discount, lambda_, alpha, rho_bar: fixed IMPALA hyper-parameters p.
     pg_cost, entropy_cost, td_cost: fixed loss weights of p (ε_PG, ε_EN, ε_TD).
-    meta_objective: 'mg' (STACX), 'bmg', or 'none' (IMPALA with the auxiliary
-      heads and fixed p; no meta-learning).
-    matching: BMG matching function μ: 'kl' = KL(π_target ‖ π), 'kl_s'
-      symmetric KL, 'v' value matching, 'kl_v' KL + 0.25 V, 'l2' squared
-      Euclidean distance between target and main-task parameters.
     target_optimizer: the final bootstrap step: 'rmsprop' (the agent's
       optimiser and state) or 'sgd' with step `sgd_target_step`.
     sgd_target_step: SGD step size of the target; ½ makes (sgd, l2) ≡ MG.
-    bootstrap_steps: L, the target bootstrap length.
-    inner_steps: K, differentiable agent updates per meta-update.
     meta_learning_rate, meta_b1, meta_b2, meta_eps, meta_max_gradient_norm:
       Adam meta-optimiser (Table 2, "Meta-Optimisation").
     meta_grad_variance_every: every this many learner steps, also compute
@@ -75,6 +102,13 @@ class STACXConfig:
       per-batch variance and norm-to-variance ratio (Table 3); 0 = never
       (no extra cost). Costs about B extra meta-gradients on those steps.
   """
+  # Meta-learning (core.MetaGradientConfig's fields, STACX defaults).
+  meta_objective: str = 'bmg'
+  K: int = 1
+  L: int = 1
+  matching: str = 'kl_v'
+  temperature: float = 1.
+  final_step: str = 'objective'
   # Network.
   torso_channels: Tuple[int, ...] = TORSO_WIDTHS[4]
   num_residual_blocks: int = 2
@@ -103,13 +137,9 @@ class STACXConfig:
   pg_cost: float = 1.
   entropy_cost: float = .01
   td_cost: float = .25
-  # Meta-learning.
-  meta_objective: str = 'bmg'
-  matching: str = 'kl_v'
+  # Target and meta-optimiser.
   target_optimizer: str = 'rmsprop'
   sgd_target_step: float = .5
-  bootstrap_steps: int = 1
-  inner_steps: int = 1
   meta_learning_rate: float = 1e-3
   meta_b1: float = .9
   meta_b2: float = .999
@@ -129,64 +159,55 @@ class STACXConfig:
   @property
   def num_extra_replay_batches(self) -> int:
     """Replay-only batches per update: K - 1 inner plus L - 1 target steps."""
-    extra = self.inner_steps - 1
+    extra = self.K - 1
     if self.meta_objective == 'bmg':
-      extra += self.bootstrap_steps - 1
+      extra += self.L - 1
     return extra
 
   def __post_init__(self):
-    self.torso_channels = tuple(self.torso_channels)
-    self.head_hidden_sizes = tuple(self.head_hidden_sizes)
-    if self.meta_objective not in META_OBJECTIVES:
-      raise ValueError(f'meta_objective must be one of {META_OBJECTIVES}, '
-                       f'got {self.meta_objective!r}.')
-    if self.matching not in MATCHINGS:
-      raise ValueError(
-          f'matching must be one of {MATCHINGS}, got {self.matching!r}.')
-    if self.target_optimizer not in TARGET_OPTIMIZERS:
-      raise ValueError(f'target_optimizer must be one of {TARGET_OPTIMIZERS}, '
-                       f'got {self.target_optimizer!r}.')
-    if not self.torso_channels or min(self.torso_channels) < 1:
-      raise ValueError('torso_channels must be non-empty positive ints, got '
-                       f'{self.torso_channels}.')
-    positive_ints = ('torso_output_size',
-                     'unroll_length', 'online_batch_size', 'replay_size',
-                     'max_queue_size', 'bootstrap_steps', 'inner_steps',
-                     'learning_rate_decay_steps')
-    for name in positive_ints:
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}.')
+    # core.MetaGradientConfig's checks, with STACX's extra objective 'none'.
+    check_int, check_range = core_config.check_int, core_config.check_range
+    core_config.check_choice('meta_objective', self.meta_objective,
+                             META_OBJECTIVES)
+    check_int('K', self.K, 1)
+    check_int('L', self.L, 1)
+    matching_lib.parse(self.matching, 'matching')
+    check_range('temperature', self.temperature, 0., low_inclusive=False)
+    core_config.check_choice('final_step', self.final_step,
+                             core_config.FINAL_STEPS)
+    core_config.check_choice('target_optimizer', self.target_optimizer,
+                             TARGET_OPTIMIZERS)
+    self.torso_channels = _int_tuple('torso_channels', self.torso_channels,
+                                     allow_empty=False)
+    self.head_hidden_sizes = _int_tuple(
+        'head_hidden_sizes', self.head_hidden_sizes, allow_empty=True)
+    for name in ('torso_output_size', 'unroll_length', 'online_batch_size',
+                 'replay_size', 'max_queue_size',
+                 'learning_rate_decay_steps'):
+      check_int(name, getattr(self, name), 1)
     for name in ('num_residual_blocks', 'num_auxiliary_heads',
-                 'replay_batch_size'):
-      if getattr(self, name) < 0:
-        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
+                 'replay_batch_size', 'meta_grad_variance_every'):
+      check_int(name, getattr(self, name), 0)
+    for name in ('discount', 'lambda_', 'alpha'):
+      check_range(name, getattr(self, name), 0., 1.)
+    for name in ('pg_cost', 'entropy_cost', 'td_cost'):
+      check_range(name, getattr(self, name), 0.)
+    for name in ('learning_rate', 'rmsprop_eps', 'max_gradient_norm',
+                 'rho_bar', 'laser_kl_threshold', 'sgd_target_step',
+                 'meta_learning_rate', 'meta_eps', 'meta_max_gradient_norm'):
+      check_range(name, getattr(self, name), 0., low_inclusive=False)
+    for name in ('rmsprop_decay', 'meta_b1', 'meta_b2',
+                 'max_entropy_fraction'):
+      check_range(name, getattr(self, name), 0., 1., low_inclusive=False)
     if self.num_extra_replay_batches and not self.replay_batch_size:
-      raise ValueError('bootstrap_steps > 1 or inner_steps > 1 draw '
-                       'replay-only batches, so replay_batch_size must be '
-                       '>= 1.')
+      raise ValueError('L > 1 (BMG) or K > 1 draw replay-only batches, so '
+                       'replay_batch_size must be >= 1.')
     if self.replay_batch_size > self.replay_size:
       raise ValueError('replay_batch_size must be <= replay_size, got '
                        f'{self.replay_batch_size} > {self.replay_size}.')
-    for name in ('discount', 'lambda_', 'alpha'):
-      if not 0. <= getattr(self, name) <= 1.:
-        raise ValueError(
-            f'{name} must be in [0, 1], got {getattr(self, name)}.')
-    for name in ('pg_cost', 'entropy_cost', 'td_cost'):
-      if getattr(self, name) < 0.:
-        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
-    positive_floats = ('learning_rate', 'rmsprop_eps', 'max_gradient_norm',
-                       'rho_bar', 'laser_kl_threshold', 'sgd_target_step',
-                       'meta_learning_rate', 'meta_eps',
-                       'meta_max_gradient_norm')
-    for name in positive_floats:
-      if not getattr(self, name) > 0.:
-        raise ValueError(f'{name} must be > 0, got {getattr(self, name)}.')
-    for name in ('rmsprop_decay', 'meta_b1', 'meta_b2', 'max_entropy_fraction'):
-      if not 0. < getattr(self, name) <= 1.:
-        raise ValueError(
-            f'{name} must be in (0, 1], got {getattr(self, name)}.')
-    core_config.check_int('meta_grad_variance_every',
-                          self.meta_grad_variance_every, 0)
+    if self.online_batch_size > self.max_queue_size:
+      raise ValueError('online_batch_size must be <= max_queue_size, got '
+                       f'{self.online_batch_size} > {self.max_queue_size}.')
     if self.meta_grad_variance_every:
       if self.meta_objective == 'none':
         raise ValueError("meta_grad_variance_every needs a meta-gradient: "

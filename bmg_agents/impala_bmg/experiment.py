@@ -73,13 +73,6 @@ def make_environment(name: str, seed: int) -> dm_env.Environment:
   return minatar.MinAtarEnvironment(game, seed=int(seed))
 
 
-def make_networks(spec: specs.EnvironmentSpec,
-                  config: config_lib.STACXConfig
-                  ) -> networks_lib.STACXNetworks:
-  return networks_lib.make_networks_from_config(
-      spec.observations.shape, spec.actions.num_values, config)
-
-
 def make_logger(results_dir: Optional[str], label: str,
                 time_delta: float = 10.) -> loggers.Logger:
   """Terminal every `time_delta` s; every record to CSV at
@@ -94,12 +87,31 @@ def make_logger(results_dir: Optional[str], label: str,
       aggregators.Dispatcher(writers, loggers.to_numpy))
 
 
-def make_builder(config: config_lib.STACXConfig, results_dir: Optional[str],
-                 distributed: bool) -> builder_lib.STACXBuilder:
-  return builder_lib.STACXBuilder(
-      config,
-      logger_fn=functools.partial(make_logger, results_dir, 'learner'),
-      sample_timeout_ms=1_000 if distributed else None)
+class _LoggingBuilder(builder_lib.STACXBuilder):
+  """`STACXBuilder` whose learners log to `make_logger(results_dir, ...)`.
+
+  acme 0.4.0's layouts call `make_learner(key, networks, dataset,
+  replay_client, counter)` (DistributedLayout positionally) and pass no
+  logger_fn; this stopgap supplies it until the shared runtime does.
+  """
+
+  def __init__(self, config: config_lib.STACXConfig,
+               results_dir: Optional[str]):
+    super().__init__(config)
+    self._results_dir = results_dir
+
+  def make_learner(self, random_key, networks, dataset, replay_client=None,
+                   counter=None):
+    return super().make_learner(
+        random_key, networks, dataset,
+        logger_fn=functools.partial(make_logger, self._results_dir,
+                                    'learner'),
+        replay_client=replay_client, counter=counter)
+
+
+def make_builder(config: config_lib.STACXConfig,
+                 results_dir: Optional[str]) -> builder_lib.STACXBuilder:
+  return _LoggingBuilder(config, results_dir)
 
 
 def run_single_process(config: config_lib.STACXConfig, env_name: str,
@@ -121,12 +133,13 @@ def run_single_process(config: config_lib.STACXConfig, env_name: str,
   """
   environment = make_environment(env_name, seed)
   spec = specs.make_environment_spec(environment)
-  networks = make_networks(spec, config)
+  networks = networks_lib.make_networks(spec, config)
   counter = counting.Counter()
+  builder = make_builder(config, results_dir)
   agent = local_layout.LocalLayout(
       seed=seed, environment_spec=spec,
-      builder=make_builder(config, results_dir, False), networks=networks,
-      policy_network=builder_lib.make_policy(networks),
+      builder=builder, networks=networks,
+      policy_network=builder.make_policy(networks),
       workdir=results_dir, batch_size=config.online_batch_size,
       prefetch_size=0,
       counter=counting.Counter(counter, 'learner', time_delta=0.),
@@ -174,10 +187,11 @@ class EvaluatorFactory:
     environment_key, actor_key = jax.random.split(random_key)
     environment = make_environment(
         self._env_name, acme_utils.sample_uint32(environment_key))
-    networks = make_networks(specs.make_environment_spec(environment),
-                             self._config)
-    actor = make_actor(actor_key, builder_lib.make_policy(networks),
-                       variable_source)
+    networks = networks_lib.make_networks(
+        specs.make_environment_spec(environment), self._config)
+    # Sampling from π_0, as the actors do (not the greedy evaluation policy).
+    policy = builder_lib.STACXBuilder(self._config).make_policy(networks)
+    actor = make_actor(actor_key, policy, variable_source)
     return environment_loop.EnvironmentLoop(
         environment, actor, counting.Counter(counter, 'evaluator'),
         make_logger(self._results_dir, 'evaluator'),
@@ -201,12 +215,14 @@ def make_program(config: config_lib.STACXConfig, env_name: str, *,
   """The distributed agent (Alg. 4-6): replay, counter + steps limiter,
   learner, `num_actors` actors and evaluators, stopping at num_frames."""
   parse_environment_name(env_name)
+  builder = make_builder(config, results_dir)
   layout = launching.DistributedLayout(
       seed=seed,
       environment_factory=functools.partial(make_environment, env_name),
-      network_factory=functools.partial(make_networks, config=config),
-      builder=make_builder(config, results_dir, True),
-      policy_network=builder_lib.make_policy,
+      network_factory=functools.partial(networks_lib.make_networks,
+                                        config=config),
+      builder=builder,
+      policy_network=builder.make_policy,
       num_actors=num_actors,
       actor_logger_fn=ActorLoggerFactory(results_dir),
       evaluator_factories=[EvaluatorFactory(env_name, config, results_dir)

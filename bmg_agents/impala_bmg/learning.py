@@ -12,16 +12,20 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""STACX / STACX-BMG update (App. C, Alg. 6) and its data-parallel learner."""
+"""STACX / STACX-BMG update (App. C, Alg. 6) as pure JAX functions.
 
-import time
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional
-from typing import Sequence, Tuple
+No acme, Reverb, Launchpad or TensorFlow here: `learner.STACXLearner` is the
+acme learner that pmaps `make_learner_fns(...).update`. The meta-gradient is
+built from `bmg_agents.core`: the update rule φ is `core.updates.
+gradient_update` (its first K - 1 steps `core.updates.unroll`), the target ξ
+`core.bootstrap.make_target_fn` with a `core.updates.optimizer_step` /
+`sgd_step` final step, μ `core.matching.make_bmg_matching_fn`, and the
+diagnostics `core.diagnostics.meta_gradient_metrics`; the meta-losses are
+`core.meta_gradient`'s, composed here (see `meta_loss` for why).
+"""
 
-import acme
-from acme.jax import utils as acme_utils
-from acme.utils import counting
-from acme.utils import loggers
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,6 +41,7 @@ from bmg_agents.impala_bmg import networks as networks_lib
 
 PMAP_AXIS_NAME = 'data'
 _HYPER_NAMES = losses.Hypers._fields
+META_LOSS = 'meta_loss'
 
 
 class TrainingState(NamedTuple):
@@ -71,6 +76,35 @@ def fixed_hypers(config: config_lib.STACXConfig) -> losses.Hypers:
       td_cost=config.td_cost)
 
 
+def _clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
+  """`optax.clip_by_global_norm` with a finite derivative at a zero gradient.
+
+  optax's ‖g‖ = sqrt(Σ g²) has an infinite derivative at g = 0, so a
+  meta-gradient through an agent update whose gradient is exactly zero (e.g.
+  on acme's fake environment: zero observations and rewards, and Haiku's
+  zero biases) is NaN and the agent never recovers. This is the same
+  function (same numbers for g ≠ 0, same empty state) with the norm's
+  square root guarded where Σ g² = 0.
+  """
+
+  def update_fn(updates, state, params=None):
+    del params
+    squared_norm = optax.tree.norm(updates, squared=True)
+    positive = squared_norm > 0
+    g_norm = jnp.where(positive,
+                       jnp.sqrt(jnp.where(positive, squared_norm, 1.)), 0.)
+    trigger = jnp.squeeze(g_norm < max_norm)
+    safe_norm = jnp.where(positive, g_norm, 1.)
+
+    def clip_fn(t):
+      return jax.lax.select(trigger, t,
+                            (t / safe_norm.astype(t.dtype)) * max_norm)
+
+    return jax.tree_util.tree_map(clip_fn, updates), state
+
+  return optax.GradientTransformation(optax.init_empty_state, update_fn)
+
+
 def make_optimizer(config: config_lib.STACXConfig
                    ) -> optax.GradientTransformation:
   """RMSProp of Table 2: clip .3, decay .99, eps 1e-4 in the sqrt, lr linear
@@ -78,7 +112,7 @@ def make_optimizer(config: config_lib.STACXConfig
   schedule = optax.linear_schedule(
       config.learning_rate, 0., config.learning_rate_decay_steps)
   return optax.chain(
-      optax.clip_by_global_norm(config.max_gradient_norm),
+      _clip_by_global_norm(config.max_gradient_norm),
       optax.scale_by_rms(decay=config.rmsprop_decay, eps=config.rmsprop_eps,
                          eps_in_sqrt=True),
       optax.scale_by_schedule(lambda count: -schedule(count)))
@@ -123,6 +157,30 @@ class LearnerFns(NamedTuple):
   agent_update: updates_lib.UpdateFn
 
 
+def _device_mean_gradient(axis_name: str) -> Callable[[Any], Any]:
+  """The identity on parameters, whose gradient is the mean over devices.
+
+  Applied to the parameters inside a loss, `jax.grad` of that loss is the
+  data-parallel gradient (what IMPALA's learner pmeans before its optimiser),
+  so core's update and final-step builders work unchanged under pmap; the
+  meta-gradient differentiates through the (linear) mean.
+  """
+
+  @jax.custom_vjp
+  def identity(params):
+    return params
+
+  def forward(params):
+    return params, None
+
+  def backward(residuals, gradient):
+    del residuals
+    return (jax.lax.pmean(gradient, axis_name),)
+
+  identity.defvjp(forward, backward)
+  return identity
+
+
 def make_update_fn(networks, config, axis_name=None):
   """`make_learner_fns(...).update`."""
   return make_learner_fns(networks, config, axis_name).update
@@ -139,7 +197,8 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     * 'mg' (STACX): g_w = ∇_w f_τ(u_0(K)(w); p).
     * 'bmg': g_w = ∇_w μ_τ(ũ_0, u_0(K)(w)), ũ = L - 1 further steps under the
       meta-learned rule, each on its own replay-only batch, then one step on
-      f_τ(·; p) with RMSProp (continuing the agent's state) or SGD.
+      f_τ(·; p) with RMSProp (continuing the agent's state) or SGD
+      (`final_step='meta'`: under the meta-learned rule instead).
     * 'none': IMPALA with the auxiliary heads, all under p; w is not used.
   The agent continues from u(K) (Alg. 6); for K = 1 this is the STACX update
   on τ with the current w, simultaneous with the meta-update.
@@ -147,6 +206,9 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
   steps % N == 0 also log Table 3's 'meta_grad_variance' and
   'meta_grad_norm_to_variance' over the meta-gradients of τ's trajectories
   on their own (NaN on the other steps).
+  Every step's metrics have the same keys: the main head's losses, the
+  meta-loss and `core.diagnostics`' 'meta_grad_norm' / 'meta_grad_cosine'
+  (NaN under 'none'), and every head's hyper-parameters ('discount_0', ...).
 
   Args:
     networks: the STACX networks.
@@ -163,11 +225,14 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
       networks.apply, rho_bar=config.rho_bar,
       max_entropy_fraction=config.max_entropy_fraction,
       laser_kl_threshold=config.laser_kl_threshold)
-  matching_fn = matching_lib.make_matching_fn(config.matching)
   num_heads = networks.num_heads
-  k = config.inner_steps
+  k = config.K
   meta_learning = config.meta_objective != 'none'
   variance_every = config.meta_grad_variance_every
+  if axis_name is None:
+    device_mean_gradient = lambda params: params
+  else:
+    device_mean_gradient = _device_mean_gradient(axis_name)
 
   def pmean(tree):
     if axis_name is None:
@@ -180,58 +245,91 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
     return jax.tree_util.tree_map(
         lambda x: jnp.full((num_heads,), x, jnp.float32), p)
 
-  def agent_update(params, opt_state, meta_params, data):
-    """φ(u, h, w; τ): RMSProp step on Σ_i f_τ(u_i; w_i); a core UpdateFn."""
-    grads, metrics = jax.grad(heads_loss, has_aux=True)(
-        params, hypers_fn(meta_params), data)
-    grads = pmean(grads)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    metrics['grad_norm'] = optax.global_norm(grads)
-    return optax.apply_updates(params, updates), opt_state, metrics
+  def agent_loss(params, meta_params, data):
+    """Σ_i f_τ(u_i; w_i); its gradient is averaged over devices."""
+    return heads_loss(device_mean_gradient(params), hypers_fn(meta_params),
+                      data)
 
-  def final_step(params, opt_state, data):
-    """The target's last step, on the IMPALA objective f_τ(·; p)."""
-    grads, _ = jax.grad(main_loss, has_aux=True)(params, p, data)
-    grads = pmean(grads)
-    if config.target_optimizer == 'sgd':
-      return jax.tree_util.tree_map(
-          lambda x, g: x - config.sgd_target_step * g, params, grads)
-    updates, _ = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates)
+  def objective(params, data):
+    """f_τ(u_0; p): the IMPALA objective of the main head alone."""
+    return main_loss(params, p, data)[0]
 
-  def inner_loop(meta_params, params, opt_state, batch):
-    """u(K)(w): K - 1 steps on replay-only batches, then one on τ."""
-    if k > 1:
-      inner = jax.tree_util.tree_map(lambda x: x[:k - 1], batch.replay)
-      params, opt_state, _ = updates_lib.unroll(
-          agent_update, meta_params, params, opt_state, inner)
-    return agent_update(params, opt_state, meta_params, batch.trajectories)
+  # φ(u, h, w; τ): one RMSProp step on Σ_i f_τ(u_i; w_i), a core UpdateFn.
+  agent_update = updates_lib.gradient_update(agent_loss, optimizer)
 
-  def outputs(params, data):
+  # The target's last step, on f_τ(·; p) (gradient averaged over devices):
+  # RMSProp continuing the agent's state, or SGD; or under φ ('meta').
+  def target_objective(params, data):
+    return objective(device_mean_gradient(params), data)
+
+  if config.final_step == 'meta':
+    final_step = None
+  elif config.target_optimizer == 'sgd':
+    final_step = updates_lib.sgd_step(target_objective,
+                                      config.sgd_target_step)
+  else:
+    final_step = updates_lib.optimizer_step(target_objective, optimizer,
+                                            reuse_state=True)
+  target_fn = bootstrap_lib.make_target_fn(agent_update, final_step)
+
+  def outputs_fn(params, meta_params, data):
+    """The main head's policy and value on τ, and u_0 for L2 matching."""
+    del meta_params  # μ compares the main task's outputs only.
     logits, values = networks.apply(params, data.observation)
     return matching_lib.Outputs(
         logits=logits[:, :, networks_lib.MAIN_HEAD],
         values=values[:, :, networks_lib.MAIN_HEAD],
         params=networks_lib.main_task_params(params))
 
+  matching_fn = matching_lib.make_bmg_matching_fn(
+      config.matching, outputs_fn, config.temperature)
+
+  def mg_objective(params, meta_params, data):
+    del meta_params  # STACX's meta-objective is the fixed f_τ(·; p).
+    return objective(params, data)
+
+  def replay_only_steps(meta_params, params, opt_state, batch):
+    """u(K - 1)(w): the first K - 1 agent updates, on replay-only batches."""
+    if k > 1:
+      inner = jax.tree_util.tree_map(lambda x: x[:k - 1], batch.replay)
+      params, opt_state, _ = updates_lib.unroll(
+          agent_update, meta_params, params, opt_state, inner)
+    return params, opt_state
+
+  def inner_loop(meta_params, params, opt_state, batch):
+    """u(K)(w): K - 1 steps on replay-only batches, then one on τ."""
+    params, opt_state = replay_only_steps(meta_params, params, opt_state,
+                                          batch)
+    return agent_update(params, opt_state, meta_params, batch.trajectories)
+
   def meta_loss(meta_params, params, opt_state, batch):
-    params_k, opt_state_k, metrics = inner_loop(
-        meta_params, params, opt_state, batch)
+    """f(u(K)(w)) (MG, Eq. 1) or μ(ũ, u(K)(w)) (BMG, Eq. 2), and u(K), h(K).
+
+    This is `core.meta_gradient.mg_loss` / `bmg_loss` written out with the
+    same core pieces (φ, ξ = `target_fn`, μ = `matching_fn`), not called:
+    those unroll the K steps with `lax.scan`, which cannot hold τ (online +
+    replay) and the smaller replay-only batches in one scan, and even a
+    scan of length 1 made this learner step 2-3x slower on CPU (1x torso,
+    12x12x12 input: MG 613 vs 273 ms, BMG 720 vs 350 ms), as XLA does not
+    optimise across the loop. Same numbers either way.
+    """
+    params_k, opt_state_k, metrics = inner_loop(meta_params, params,
+                                                opt_state, batch)
     tau = batch.trajectories
     if config.meta_objective == 'mg':
-      loss, _ = main_loss(params_k, p, tau)
+      loss = mg_objective(params_k, meta_params, tau)
     else:
       target_batches = None
-      if config.bootstrap_steps > 1:
+      if config.L > 1:
         target_batches = jax.tree_util.tree_map(
             lambda x: x[k - 1:], batch.replay)
-      target = bootstrap_lib.bootstrap(
-          params_k, opt_state_k, meta_params,
-          bootstrap_lib.TargetData(target_batches, tau),
-          update_fn=agent_update, final_step=final_step)
-      loss = matching_fn(outputs(target, tau), outputs(params_k, tau))
-    aux = jax.lax.stop_gradient((params_k, opt_state_k, metrics))
-    return loss, aux
+      # ξ sees constants only (as in core.bmg_loss); the target is one too.
+      target = target_fn(
+          *jax.lax.stop_gradient((params_k, opt_state_k, meta_params)),
+          bootstrap_lib.TargetData(target_batches, tau))
+      loss = matching_fn(target, params_k, meta_params, tau)
+    metrics[META_LOSS] = loss
+    return loss, jax.lax.stop_gradient((params_k, opt_state_k, metrics))
 
   def meta_gradient(state: TrainingState, batch: LearnerBatch):
     return jax.grad(meta_loss, has_aux=True)(
@@ -277,14 +375,17 @@ def make_learner_fns(networks: networks_lib.STACXNetworks,
       meta_updates, meta_opt_state = meta_optimizer.update(
           meta_grad, state.meta_opt_state, state.meta_params)
       meta_params = optax.apply_updates(state.meta_params, meta_updates)
-      metrics['meta_grad_norm'] = optax.global_norm(meta_grad)
-      metrics['meta_grad_cosine'] = diagnostics.cosine_similarity(
-          meta_grad, state.prev_meta_grad)
+      metrics.update(diagnostics.meta_gradient_metrics(
+          meta_grad, state.prev_meta_grad))
     else:
       params, opt_state, metrics = inner_loop(
           state.meta_params, state.params, state.opt_state, batch)
       meta_params, meta_opt_state = state.meta_params, state.meta_opt_state
       meta_grad = state.prev_meta_grad
+      # The same keys as the meta-learning objectives log.
+      nan = jnp.full((), jnp.nan, jnp.float32)
+      metrics.update({META_LOSS: nan, diagnostics.META_GRAD_NORM: nan,
+                      diagnostics.META_GRAD_COSINE: nan})
     metrics = pmean(metrics)
     if meta_learning and variance_every:
       # NaN on the steps in between; a Python branch when off: no cost.
@@ -318,72 +419,3 @@ def shard(batch: LearnerBatch, num_devices: int) -> LearnerBatch:
   return LearnerBatch(
       jax.tree_util.tree_map(lambda x: split(x, 0), batch.trajectories),
       replay)
-
-
-def _first(tree):
-  # acme.jax.utils.get_from_first_device needs jax.pxla, gone in jax 0.6.
-  return jax.tree_util.tree_map(lambda x: x[0], tree)
-
-
-class STACXLearner(acme.Learner):
-  """Data-parallel STACX / STACX-BMG learner (pmap over local devices).
-
-  Every device holds a replica of the state and a slice of each batch;
-  gradients and meta-gradients are averaged over devices (`update_fns`
-  builds them with the pmap axis name), so one step on D devices equals one
-  step on the whole batch on one device.
-  """
-
-  def __init__(self,
-               make_fns: Callable[[Optional[str]], LearnerFns],
-               initial_state: TrainingState,
-               iterator: Iterator[LearnerBatch],
-               counter: Optional[counting.Counter] = None,
-               logger: Optional[loggers.Logger] = None,
-               devices: Optional[Sequence[jax.Device]] = None):
-    """Creates the learner.
-
-    Args:
-      make_fns: axis name -> `LearnerFns`, e.g. a partial of
-        `make_learner_fns`.
-      initial_state: the unreplicated `TrainingState`.
-      iterator: yields `LearnerBatch`es of numpy arrays.
-      counter: counts learner steps.
-      logger: receives the metrics of every step.
-      devices: devices to replicate over (default: all local devices).
-    """
-    self._devices = list(devices or jax.local_devices())
-    self._iterator = iterator
-    self._update = jax.pmap(make_fns(PMAP_AXIS_NAME).update,
-                            axis_name=PMAP_AXIS_NAME, devices=self._devices)
-    self._state = acme_utils.replicate_in_all_devices(
-        initial_state, self._devices)
-    self._counter = counter or counting.Counter()
-    self._logger = logger or loggers.make_default_logger(
-        'learner', time_delta=10.)
-
-  def step(self):
-    """One learner update; logs metrics, meta-parameters and diagnostics."""
-    batch = shard(next(self._iterator), len(self._devices))
-    start = time.time()
-    self._state, metrics = self._update(self._state, batch)
-    metrics = jax.device_get(_first(metrics))
-    counts = self._counter.increment(steps=1,
-                                     time_elapsed=time.time() - start)
-    self._logger.write({**{k: float(v) for k, v in metrics.items()},
-                        **counts})
-
-  def get_variables(self, names: Sequence[str]) -> List[Any]:
-    del names  # Only the agent's parameters are served.
-    return [_first(self._state.params)]
-
-  def save(self) -> TrainingState:
-    return jax.device_get(_first(self._state))
-
-  def restore(self, state: TrainingState):
-    self._state = acme_utils.replicate_in_all_devices(state, self._devices)
-
-  @property
-  def state(self) -> TrainingState:
-    """The first replica's state."""
-    return self.save()

@@ -12,10 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""IMPALA ResNet torso with STACX policy/value heads (Table 2, App. C)."""
+"""IMPALA ResNet torso with STACX policy/value heads (Table 2, App. C).
+
+Observations of rank 3 are H x W x C images and rank 2 H x W images with one
+channel, both seen through the IMPALA ResNet torso; rank-1 vectors go
+through an MLP torso instead (one relu layer of `torso_output_size` units),
+so acme's `fakes.DiscreteEnvironment(obs_shape=(10, 5))` works (as a 10 x 5
+image). Other ranks raise a ValueError naming the shape.
+"""
 
 import dataclasses
-from typing import Callable, Sequence, Tuple
+from typing import Any, Callable, Sequence, Tuple
 
 import chex
 import haiku as hk
@@ -23,7 +30,8 @@ import jax
 import jax.numpy as jnp
 
 Params = hk.Params
-# (params, observations [..., H, W, C]) -> (logits [..., N, A], values [..., N])
+# (params, observations [..., *obs_shape]) -> (logits [..., N, A],
+# values [..., N]).
 ApplyFn = Callable[[Params, chex.Array], Tuple[chex.Array, chex.Array]]
 
 TORSO = 'torso'
@@ -31,6 +39,7 @@ MAIN_HEAD = 0
 
 
 def head_name(i: int) -> str:
+  """The Haiku module name of head i (0: the main head)."""
   return f'head_{i}'
 
 
@@ -86,7 +95,7 @@ class STACXNetworks:
 
   Attributes:
     init: key -> params.
-    apply: (params, observations [..., H, W, C]) -> (logits [..., N, A],
+    apply: (params, observations [..., *obs_shape]) -> (logits [..., N, A],
       values [..., N]) for the N = 1 + num_auxiliary_heads heads; head 0 is the
       main head, the only one that acts.
     num_heads: N.
@@ -98,36 +107,59 @@ class STACXNetworks:
   num_actions: int
 
 
-def make_networks(observation_shape: Sequence[int],
-                  num_actions: int,
-                  *,
-                  torso_channels: Sequence[int] = (64, 128, 128, 64),
-                  num_residual_blocks: int = 2,
-                  torso_output_size: int = 512,
-                  head_hidden_sizes: Sequence[int] = (256, 256),
-                  num_auxiliary_heads: int = 2) -> STACXNetworks:
+def make_networks(spec: Any, config: Any) -> STACXNetworks:
   """Builds the shared torso and 1 + `num_auxiliary_heads` head pairs.
 
   Every head i has its own policy MLP (`head_i/policy`) and value MLP
   (`head_i/value`), each `head_hidden_sizes` relu layers then a linear output,
-  on the shared torso features (App. C, "STACX").
+  on the shared torso features (App. C, "STACX"). The torso is the IMPALA
+  ResNet for image observations and an MLP for vectors (see the module
+  docstring).
+
+  Args:
+    spec: an environment spec (e.g. acme's `EnvironmentSpec`); only
+      `spec.observations.shape` and `spec.actions.num_values` are read.
+    config: a `STACXConfig` (its network fields).
+
+  Returns:
+    The `STACXNetworks`.
+
+  Raises:
+    ValueError: for observations of rank other than 1, 2 or 3.
   """
-  num_heads = 1 + num_auxiliary_heads
-  observation_shape = tuple(observation_shape)
+  observation_shape = tuple(spec.observations.shape)
+  num_actions = int(spec.actions.num_values)
+  rank = len(observation_shape)
+  if rank not in (1, 2, 3):
+    raise ValueError(
+        'STACX networks take observations of rank 3 (H x W x C images), 2 '
+        '(H x W images) or 1 (vectors), got an observation of shape '
+        f'{observation_shape}.')
+  num_heads = 1 + config.num_auxiliary_heads
+  head_hidden_sizes = tuple(config.head_hidden_sizes)
+
+  def torso(x):
+    if rank == 1:
+      if x.dtype == jnp.uint8:
+        x = x.astype(jnp.float32) / 255.
+      return hk.nets.MLP((config.torso_output_size,), activate_final=True,
+                         name=TORSO)(x.astype(jnp.float32))
+    if rank == 2:
+      x = x[..., None]  # One channel.
+    return ResNetTorso(config.torso_channels, config.num_residual_blocks,
+                       config.torso_output_size)(x)
 
   def forward(observation):
-    batch_shape = observation.shape[:-3]
-    x = observation.reshape((-1,) + observation.shape[-3:])
-    features = ResNetTorso(torso_channels, num_residual_blocks,
-                           torso_output_size)(x)
+    batch_shape = observation.shape[:observation.ndim - rank]
+    x = observation.reshape((-1,) + observation_shape)
+    features = torso(x)
     logits, values = [], []
     for i in range(num_heads):
       with hk.experimental.name_scope(head_name(i)):
         logits.append(hk.nets.MLP(
-            tuple(head_hidden_sizes) + (num_actions,), name='policy')(
-                features))
+            head_hidden_sizes + (num_actions,), name='policy')(features))
         values.append(hk.nets.MLP(
-            tuple(head_hidden_sizes) + (1,), name='value')(features)[..., 0])
+            head_hidden_sizes + (1,), name='value')(features)[..., 0])
     logits = jnp.stack(logits, axis=-2)
     values = jnp.stack(values, axis=-1)
     return (logits.reshape(batch_shape + logits.shape[1:]),
@@ -146,15 +178,3 @@ def main_task_params(params: Params) -> Params:
   """The parameters u_0 = (m, x_0, z_0): the torso and the main head."""
   prefixes = (TORSO, head_name(MAIN_HEAD) + '/')
   return {k: v for k, v in params.items() if k.startswith(prefixes)}
-
-
-def make_networks_from_config(observation_shape, num_actions,
-                              config) -> STACXNetworks:
-  """`make_networks` with the network fields of a `STACXConfig`."""
-  return make_networks(
-      observation_shape, num_actions,
-      torso_channels=config.torso_channels,
-      num_residual_blocks=config.num_residual_blocks,
-      torso_output_size=config.torso_output_size,
-      head_hidden_sizes=config.head_hidden_sizes,
-      num_auxiliary_heads=config.num_auxiliary_heads)
