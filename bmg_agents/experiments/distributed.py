@@ -16,11 +16,13 @@
 
 Nodes: replay (Reverb), counter, learner, `num_actors` actors and the
 experiment's evaluators. One stop rule: every actor acts until the actors'
-global step count reaches the budget and then idles; the learner polls the
-count, saves a final checkpoint at the budget and stops the whole program
-(`lp.stop()`). The stop comes from the learner because it is the node that
-may sit inside a Reverb read; builders' datasets yield None after a timeout
-without data, so the learner returns to Python regularly and can stop.
+global step count reaches the budget, reports that it is done and idles;
+the learner keeps learning until every actor is done (an actor may be
+blocked inserting into a full queue that only the learner drains), saves a
+final checkpoint and stops the whole program (`lp.stop()`). The stop comes
+from the learner because it is the node that may sit inside a Reverb read;
+builders' datasets yield None after a timeout without data, so the learner
+returns to Python regularly and can stop.
 
 Launchpad child processes unpickle their node's callable before any of our
 code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
@@ -48,10 +50,16 @@ from bmg_agents.experiments import single_process
 
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 _POLL_SECS = .5
+# How long the learner waits, after the budget, for actors to report done.
+_DONE_GRACE_SECS = 30.
 
 
 def _actor_steps(counter) -> int:
   return counter.get_counts().get('actor_steps', 0)
+
+
+def _actors_done(counter) -> int:
+  return counter.get_counts().get('actor_done', 0)
 
 
 def _wait_for_stop():
@@ -62,22 +70,28 @@ def _wait_for_stop():
 class _LearnerNode:
   """Steps the learner until the actors' budget, then stops the program."""
 
-  def __init__(self, learner, counter, budget: int, checkpointer):
+  def __init__(self, learner, counter, budget: int, num_actors: int,
+               checkpointer):
     self._learner = learner
     self._counter = counter
     self._budget = budget
+    self._num_actors = num_actors
     self._checkpointer = checkpointer
 
   def run(self):
     with signals.runtime_terminator():  # Raises SystemExit here on stop.
-      last = time.time()
+      last, budget_time = time.time(), None
       while True:
         self._learner.step()
         if self._checkpointer is not None:
           self._checkpointer.save()  # Only every time_delta_minutes.
         if time.time() - last > _POLL_SECS:
           last = time.time()
-          if _actor_steps(self._counter) >= self._budget:
+          if budget_time is None:
+            if _actor_steps(self._counter) >= self._budget:
+              budget_time = last
+          elif (_actors_done(self._counter) >= self._num_actors or
+                last - budget_time > _DONE_GRACE_SECS):
             break
       if self._checkpointer is not None:
         self._checkpointer.save(force=True)
@@ -103,20 +117,24 @@ class _ActorNode:
   taking the replay server away from a learner that may be reading from it.
   """
 
-  def __init__(self, loop: environment_loop.EnvironmentLoop):
+  def __init__(self, loop: environment_loop.EnvironmentLoop, counter):
     self._loop = loop
+    self._counter = counter
 
   def run(self):
     with signals.runtime_terminator():
       self._loop.run()
+      self._counter.increment(done=1)
       _wait_for_stop()
 
 
 class _Nodes:
   """The node callables of one experiment's program."""
 
-  def __init__(self, experiment: config_lib.ExperimentConfig):
+  def __init__(self, experiment: config_lib.ExperimentConfig,
+               num_actors: int):
     self._experiment = experiment
+    self._num_actors = num_actors
 
   def _spec(self) -> specs.EnvironmentSpec:
     experiment = self._experiment
@@ -140,10 +158,11 @@ class _Nodes:
                                     'learner_steps'),
         environment_spec=spec, replay_client=replay,
         counter=environment_loop.OwnCounter(counter, 'learner'))
+    # The counter is another node's: only the learner's state is saved.
     checkpointer = single_process.make_checkpointer(
-        experiment.checkpointing, learner, counter)
+        experiment.checkpointing, learner)
     return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
-                        checkpointer)
+                        self._num_actors, checkpointer)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
     experiment = self._experiment
@@ -156,13 +175,13 @@ class _Nodes:
     actor = builder.make_actor(actor_key, policy, builder.make_adder(replay),
                                variable_source)
     budget = experiment.max_num_actor_steps
+    actor_counter = environment_loop.OwnCounter(counter, 'actor')
     return _ActorNode(environment_loop.EnvironmentLoop(
-        environment, actor,
-        counter=environment_loop.OwnCounter(counter, 'actor'),
+        environment, actor, counter=actor_counter,
         logger=experiment.make_logger('actor', 'actor_steps', actor_id),
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
-        should_stop=lambda: _actor_steps(counter) >= budget))
+        should_stop=lambda: _actor_steps(counter) >= budget), actor_counter)
 
   def make_evaluation_actor(self, random_key, policy, variable_source):
     return self._experiment.builder.make_actor(
@@ -175,7 +194,7 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
   """The Launchpad program; run it with `launch(program, launch_type)`."""
   if num_actors < 1:
     raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
-  nodes = _Nodes(experiment)
+  nodes = _Nodes(experiment, num_actors)
   program = lp.Program(name=name)
   key = jax.random.PRNGKey(experiment.seed)
   with program.group('replay'):

@@ -57,7 +57,8 @@ class EnvironmentLoop(core.Worker):
     environment: a dm_env environment.
     actor: an acme actor (observe_first / select_action / observe / update).
     counter: counts 'steps' and 'episodes' (prefix it, e.g.
-      `Counter(parent, 'actor')`); incremented at every logged row.
+      `OwnCounter(parent, 'actor')`); incremented at every row and before
+      every `should_stop` poll, so a global budget sees every step.
     logger: receives the rows.
     observers: acme `EnvLoopObserver`s; their metrics join episode rows.
     log_every_steps: None: a row per episode; N: a row every N steps
@@ -73,7 +74,7 @@ class EnvironmentLoop(core.Worker):
                observers: Sequence[object] = (),
                log_every_steps: Optional[int] = None,
                should_stop: Optional[Callable[[], bool]] = None,
-               poll_secs: float = .5):
+               poll_secs: float = .1):
     self._environment = environment
     self._actor = actor
     self._counter = counter or counting.Counter()
@@ -89,24 +90,20 @@ class EnvironmentLoop(core.Worker):
     Returns:
       The number of steps taken.
     """
-    total, last_poll = 0, time.time()
-    timestep = None
-    uncounted = 0  # Steps not yet added to the counter.
+    self._uncounted = 0  # Steps taken but not yet added to the counter.
+    total, last_poll, timestep = 0, time.time(), None
+    rewards, start, episodes = [], time.time(), 0  # Since the last row.
     while num_steps is None or total < num_steps:
       if timestep is None or timestep.last():
-        if timestep is not None and self._log_every is None:
-          self._write_episode(episode_steps, episode_return, start)
-          uncounted = 0
         timestep = self._environment.reset()
         self._actor.observe_first(timestep)
         for observer in self._observers:
           observer.observe_first(self._environment, timestep)
-        episode_steps, start = 0, time.time()
         episode_return = tree.map_structure(
             lambda s: np.zeros(s.shape, s.dtype),
             self._environment.reward_spec())
-        if self._log_every is not None and total == 0:
-          interval_rewards, interval_start, episodes = [], time.time(), 0
+        if self._log_every is None:
+          rewards, start = [], time.time()
       action = self._actor.select_action(timestep.observation)
       timestep = self._environment.step(action)
       self._actor.observe(action, next_timestep=timestep)
@@ -114,31 +111,36 @@ class EnvironmentLoop(core.Worker):
         observer.observe(self._environment, timestep, action)
       self._actor.update()
       total += 1
-      uncounted += 1
-      episode_steps += 1
+      self._uncounted += 1
+      rewards.append(timestep.reward)
       episode_return = tree.map_structure(np.add, episode_return,
                                           timestep.reward)
-      if self._log_every is not None:
-        interval_rewards.append(timestep.reward)
-        episodes += int(timestep.last())
-        done = num_steps is not None and total >= num_steps
-        if len(interval_rewards) >= self._log_every or done:
-          self._write_interval(interval_rewards, interval_start, episodes)
-          interval_rewards, interval_start, episodes = [], time.time(), 0
-          uncounted = 0
+      episodes += int(timestep.last())
+      if self._log_every is None and timestep.last():
+        self._write_episode(len(rewards), episode_return, start)
+        episodes = 0
+      elif self._log_every is not None and (
+          len(rewards) >= self._log_every or total == num_steps):
+        self._write_interval(rewards, start, episodes)
+        rewards, start, episodes = [], time.time(), 0
       if (self._should_stop is not None and
           time.time() - last_poll > self._poll_secs):
-        last_poll = time.time()
+        self._count()  # Others see this loop's steps before it asks.
         if self._should_stop():
           break
-    if self._log_every is not None and interval_rewards:
-      self._write_interval(interval_rewards, interval_start, episodes)
-    elif uncounted:  # A partial episode at the budget: count, don't log.
-      self._counter.increment(steps=uncounted)
+        last_poll = time.time()
+    if self._log_every is not None and rewards:
+      self._write_interval(rewards, start, episodes)
+    self._count()  # A partial episode at the budget: counted, not logged.
     return total
 
+  def _count(self, **counts):
+    counts = self._counter.increment(steps=self._uncounted, **counts)
+    self._uncounted = 0
+    return counts
+
   def _write_episode(self, steps, episode_return, start):
-    counts = self._counter.increment(episodes=1, steps=steps)
+    counts = self._count(episodes=1)
     row = dict(counts, episode_length=steps, episode_return=episode_return,
                steps_per_second=steps / max(time.time() - start, 1e-9))
     for observer in self._observers:
@@ -146,7 +148,7 @@ class EnvironmentLoop(core.Worker):
     self._logger.write(row)
 
   def _write_interval(self, rewards, start, episodes):
-    counts = self._counter.increment(episodes=episodes, steps=len(rewards))
+    counts = self._count(episodes=episodes)
     self._logger.write(dict(
         counts, reward_rate=float(np.mean(rewards)),
         steps_per_second=len(rewards) / max(time.time() - start, 1e-9)))

@@ -99,13 +99,16 @@ class _StopOnSignal:
 
 
 def make_checkpointer(checkpointing: Optional[config_lib.CheckpointingConfig],
-                      learner, counter: counting.Counter
+                      learner, counter: Optional[counting.Counter] = None
                       ) -> Optional[savers.Checkpointer]:
-  """acme's checkpointer of the learner and the counts, or None."""
+  """acme's checkpointer of the learner (and a local counter), or None."""
   if checkpointing is None:
     return None
+  objects = {'learner': learner}
+  if counter is not None:
+    objects['counter'] = counter
   return savers.Checkpointer(
-      {'learner': learner, 'counter': counter},
+      objects,
       directory=checkpointing.directory, subdirectory='learner',
       time_delta_minutes=checkpointing.time_delta_minutes,
       max_to_keep=checkpointing.max_to_keep, add_uid=False)
