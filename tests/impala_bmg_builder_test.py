@@ -14,15 +14,18 @@
 
 """Tests of the STACX builder's data path and its single-process run."""
 
+import functools
+
 from acme import specs
 from acme.tf import savers
 import jax
 import numpy as np
 import reverb
 
+from bmg_agents import experiments
+from bmg_agents.environments import registry
 from bmg_agents.impala_bmg import builder as builder_lib
 from bmg_agents.impala_bmg import config as config_lib
-from bmg_agents.impala_bmg import experiment
 from bmg_agents.impala_bmg import networks as networks_lib
 
 
@@ -36,7 +39,7 @@ def _tiny_config(**kwargs):
 def test_replay_blocks_are_separate_samples_and_layout_is_acme():
   config = _tiny_config(meta_objective='bmg', L=3, K=2)
   assert config.num_extra_replay_batches == 3
-  environment = experiment.make_environment('minatar:breakout', 0)
+  environment = registry.make_environment('minatar:breakout', 0)
   spec = specs.make_environment_spec(environment)
   builder = builder_lib.STACXBuilder(config)
   server = reverb.Server(builder.make_replay_tables(spec), port=None)
@@ -79,7 +82,7 @@ def test_queue_can_sample_only_whole_online_batches():
   # online_batch_size); with a queue that said yes to 1 trajectory, a
   # single-process run blocked forever in the learner's sample (#5).
   config = _tiny_config(online_batch_size=3)
-  environment = experiment.make_environment('minatar:breakout', 0)
+  environment = registry.make_environment('minatar:breakout', 0)
   builder = builder_lib.STACXBuilder(config)
   tables = builder.make_replay_tables(specs.make_environment_spec(environment))
   server = reverb.Server(tables, port=None)
@@ -113,11 +116,16 @@ def test_single_process_run_learns_from_queue_and_replay(tmp_path,
   monkeypatch.setattr(
       builder_lib.STACXBuilder, 'make_learner',
       lambda *a, **k: learners.append(make_learner(*a, **k)) or learners[-1])
-  counts = experiment.run_single_process(
-      config, 'minatar:breakout', num_frames=120, seed=0,
-      results_dir=str(tmp_path), log_every=0.)
-  # acme's loop finishes the episode in which the budget is reached.
-  assert 120 <= counts['actor_steps'] < 200
+  counts = experiments.run_experiment(experiments.ExperimentConfig(
+      builder=builder_lib.STACXBuilder(config),
+      environment_factory=functools.partial(registry.make_environment,
+                                            'minatar:breakout'),
+      network_factory=functools.partial(networks_lib.make_networks,
+                                        config=config),
+      seed=0, max_num_actor_steps=120,
+      logger_factory=experiments.make_logger_factory(str(tmp_path)),
+      checkpointing=experiments.CheckpointingConfig(str(tmp_path))))
+  assert counts['actor_steps'] == 120  # The loop stops inside an episode.
   # One learner step per full online batch of 2 trajectories of 3 steps
   # (each episode adds acme's padded final step); the last few may still
   # wait in the queue.
@@ -126,7 +134,7 @@ def test_single_process_run_learns_from_queue_and_replay(tmp_path,
   assert (tmp_path / 'logs' / 'learner' / 'logs.csv').exists()
   # The final state is checkpointed; a fresh learner restores it exactly.
   (learner,) = learners
-  environment = experiment.make_environment('minatar:breakout', 1)
+  environment = registry.make_environment('minatar:breakout', 1)
   fresh = builder_lib.STACXBuilder(config).make_learner(
       jax.random.PRNGKey(1),
       networks_lib.make_networks(specs.make_environment_spec(environment),

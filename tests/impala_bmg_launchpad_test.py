@@ -26,8 +26,8 @@ def test_launcher_runs_local_multiprocessing_program_to_its_budget(tmp_path):
   command = [
       sys.executable, os.path.join(root, 'launchers', 'run_stacx.py'),
       '--env=minatar:breakout', '--lp_launch_type=local_mp',
-      '--num_actors=1', '--num_evaluators=0', '--num_frames=3000',
-      '--meta_objective=none', '--torso_channels=4', '--head_hidden=8',
+      '--num_actors=1', '--num_evaluators=1', '--num_steps=3000',
+      '--meta_objective=none', '--torso_channels=4', '--head_hidden_sizes=8',
       '--unroll_length=5', '--online_batch_size=2', '--replay_batch_size=2',
       '--replay_size=100', f'--results_dir={tmp_path}']
   # Launchpad stops the program at the budget; a node that ignored the stop
@@ -42,9 +42,9 @@ def test_launcher_runs_local_multiprocessing_program_to_its_budget(tmp_path):
     if process.poll() is None:
       os.killpg(process.pid, signal.SIGKILL)
   assert process.returncode == 0, output[-5000:]
-  assert 'Max steps of 3000 was reached' in output
-  for label in ('actor', 'learner'):
+  assert 'Budget of 3000 actor steps reached' in output
+  for label in ('actor', 'learner', 'evaluator'):
     assert (tmp_path / 'logs' / label / 'logs.csv').exists(), label
   assert os.path.getsize(tmp_path / 'logs' / 'actor' / 'logs.csv') > 0
-  assert (tmp_path / 'checkpoints').is_dir()
+  assert os.listdir(tmp_path / 'checkpoints' / 'learner')
   assert (tmp_path / 'stacx.png').exists()

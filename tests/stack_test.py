@@ -16,7 +16,7 @@
 
 # bmg_agents first: Launchpad children import this module to unpickle nodes.
 import bmg_agents  # pylint: disable=unused-import,g-bad-import-order
-from bmg_agents import launching
+from bmg_agents.experiments import distributed
 
 import launchpad as lp
 import numpy as np
@@ -72,5 +72,5 @@ def test_launchpad_two_node_program_makes_rpc_and_exits(tmp_path, launch_type):
   program = lp.Program('ping')
   server = program.add_node(lp.CourierNode(Server), label='server')
   program.add_node(lp.CourierNode(Client, server, str(path)), label='client')
-  launching.launch_and_wait(program, launch_type)
+  distributed.launch(program, launch_type)
   assert path.read_text() == '5.0'

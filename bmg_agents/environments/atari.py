@@ -200,3 +200,25 @@ def make_environment(game: str, seed: int = 0,
                      **kwargs) -> AtariEnvironment:
   """Returns `AtariEnvironment(game, seed=seed, **kwargs)`."""
   return AtariEnvironment(game, seed=seed, **kwargs)
+
+
+class RawReturnObserver:
+  """An acme `EnvLoopObserver` of the game score (`raw_episode_return`).
+
+  Rewards the agent sees are clipped (Table 2); the score is what Atari
+  results report.
+  """
+
+  def __init__(self):
+    self._score = None
+
+  def observe_first(self, env, timestep):
+    del env, timestep
+    self._score = None
+
+  def observe(self, env, timestep, action):
+    del timestep, action
+    self._score = getattr(env, 'raw_episode_return', None)
+
+  def get_metrics(self):
+    return {} if self._score is None else {'raw_episode_return': self._score}

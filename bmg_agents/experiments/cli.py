@@ -58,6 +58,8 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
   if 'launchpad' in runners:
     flags.DEFINE_integer('num_actors', 1, 'Actor nodes (launchpad).',
                          lower_bound=1)
+    flags.DEFINE_integer('num_evaluators', 0, 'Evaluator nodes (launchpad).',
+                         lower_bound=0)
     # Launchpad defines --lp_launch_type on import; here only local types
     # run, and one process per node is the default.
     import launchpad  # pylint: disable=g-import-not-at-top,unused-import
@@ -152,6 +154,6 @@ def run(experiment, name: str):
     raise ValueError(f'cli.run runs single_process or launchpad experiments, '
                      f'not {FLAGS.runner!r}.')
   program = distributed.make_distributed_experiment(
-      experiment, FLAGS.num_actors, name)
+      experiment, FLAGS.num_actors, FLAGS.num_evaluators, name)
   distributed.launch(program, FLAGS.lp_launch_type)
   return None

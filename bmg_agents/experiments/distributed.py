@@ -183,15 +183,41 @@ class _Nodes:
         log_every_steps=experiment.log_every_steps,
         should_stop=lambda: _actor_steps(counter) >= budget), actor_counter)
 
+  def evaluator(self, random_key, variable_source, counter):
+    """Acts with the learner's newest parameters, without an adder."""
+    experiment = self._experiment
+    environment_key, actor_key = jax.random.split(random_key)
+    environment = experiment.environment_factory(
+        acme_utils.sample_uint32(environment_key))
+    spec = specs.make_environment_spec(environment)
+    policy = experiment.builder.make_policy(
+        experiment.network_factory(spec), spec)
+    return environment_loop.EnvironmentLoop(
+        environment, self.make_evaluation_actor(actor_key, policy,
+                                                variable_source),
+        counter=environment_loop.OwnCounter(counter, 'evaluator'),
+        logger=experiment.make_logger('evaluator', 'evaluator_steps'),
+        observers=experiment.observers,
+        log_every_steps=experiment.log_every_steps)
+
   def make_evaluation_actor(self, random_key, policy, variable_source):
     return self._experiment.builder.make_actor(
         random_key, policy, variable_source=variable_source)
 
 
 def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
-                                num_actors: int, name: str = 'agent'
-                                ) -> lp.Program:
-  """The Launchpad program; run it with `launch(program, launch_type)`."""
+                                num_actors: int, num_evaluators: int = 0,
+                                name: str = 'agent') -> lp.Program:
+  """The Launchpad program; run it with `launch(program, launch_type)`.
+
+  Args:
+    experiment: the experiment.
+    num_actors: actor nodes.
+    num_evaluators: evaluator nodes acting with the actors' policy and the
+      learner's newest parameters, without an adder (their rows go to the
+      'evaluator' log), besides `experiment.evaluator_factories`.
+    name: the program's name.
+  """
   if num_actors < 1:
     raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
   nodes = _Nodes(experiment, num_actors)
@@ -206,6 +232,10 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
     learner = program.add_node(
         lp.CourierNode(nodes.learner, learner_key, replay, counter))
   with program.group('evaluator'):
+    for _ in range(num_evaluators):
+      evaluator_key, key = jax.random.split(key)
+      program.add_node(lp.CourierNode(nodes.evaluator, evaluator_key,
+                                      learner, counter))
     for evaluator in experiment.evaluator_factories:
       evaluator_key, key = jax.random.split(key)
       program.add_node(lp.CourierNode(evaluator, evaluator_key, learner,

@@ -217,3 +217,38 @@ def plot_accuracy(path: str, runs: Mapping[str, Sequence[Mapping]],
 
   return plot_curves(path, [panel('learner_steps', 'meta-training steps'),
                             panel('walltime', 'meta-training time (s)')])
+
+
+def plot_run_log(path: str, run_dir: str, learner_keys: Sequence[str],
+                 title: str = '', num_bins: int = 20) -> figure_lib.Figure:
+  """One acme-path run: actor 0's episode returns and learner quantities.
+
+  Args:
+    path: the PNG to write.
+    run_dir: the run's results directory (logs/actor, logs/learner).
+    learner_keys: learner log columns to draw against learner steps (e.g.
+      STACX's main-head meta-parameters); absent ones are skipped.
+    title: the figure's title.
+    num_bins: episode returns are averaged in this many bins of steps.
+  """
+  def read(label):
+    try:
+      return results_lib.read_log(run_dir, label)
+    except FileNotFoundError:
+      return None
+
+  returns, learned = [], []
+  actor, learner = read('actor'), read('learner')
+  if actor is not None and 'episode_return' in actor:
+    edges = np.linspace(0, actor['actor_steps'][-1] + 1, num_bins + 1)
+    returns = [Curve('actor 0', (edges[:-1] + edges[1:]) / 2,
+                     results_lib.binned_mean(actor['actor_steps'],
+                                             actor['episode_return'], edges))]
+  if learner is not None:
+    learned = [Curve(k, learner['learner_steps'], learner[k])
+               for k in learner_keys if k in learner]
+  return plot_curves(path, [
+      Panel('Episode returns', 'actor steps',
+            f'episode return (mean per {1 / num_bins:.0%} of the run)',
+            returns),
+      Panel('Learner', 'learner steps', 'value', learned)], title=title)

@@ -22,6 +22,7 @@ queued, so a learner never blocks on data that only this thread can make
 """
 
 import functools
+import gc
 import signal
 import threading
 import time
@@ -141,9 +142,9 @@ def run_experiment(experiment: config_lib.ExperimentConfig
                                   'learner_steps'),
       environment_spec=spec, replay_client=replay_client,
       counter=environment_loop.OwnCounter(counter, 'learner'))
+  adder = builder.make_adder(replay_client)
   actor = builder.make_actor(actor_key, builder.make_policy(networks, spec),
-                             builder.make_adder(replay_client),
-                             variable_source=learner)
+                             adder, variable_source=learner)
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   logger = experiment.make_logger('actor', 'actor_steps')
   with _StopOnSignal() as stop:
@@ -160,6 +161,10 @@ def run_experiment(experiment: config_lib.ExperimentConfig
         checkpointer.save(force=True)
     finally:
       logger.close()
+      # The adder's writer flushes when deleted: while the server is up,
+      # that takes no time (after a stop, it waits 10 s for an answer).
+      del loop, actor, adder
+      gc.collect()
       replay_server.stop()
   if stop.signum is not None:
     raise SystemExit(128 + stop.signum)
