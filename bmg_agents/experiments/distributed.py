@@ -16,13 +16,14 @@
 
 Nodes: replay (Reverb), counter, learner, `num_actors` actors and the
 experiment's evaluators. One stop rule: every actor acts until the actors'
-global step count reaches the budget, reports that it is done and idles;
-the learner keeps learning until every actor is done (an actor may be
-blocked inserting into a full queue that only the learner drains), saves a
-final checkpoint and stops the whole program (`lp.stop()`). The stop comes
-from the learner because it is the node that may sit inside a Reverb read;
-builders' datasets yield None after a timeout without data, so the learner
-returns to Python regularly and can stop.
+global step count reaches the budget, reports that it is done and idles
+(so do the runtime's evaluators); the learner keeps learning until every
+one of them is done (an actor may be blocked inserting into a full queue
+that only the learner drains), saves a final checkpoint and stops the whole
+program (`lp.stop()`). The stop comes from the learner because it is the
+node that may sit inside a Reverb read; builders' datasets yield None after
+a timeout without data, so the learner returns to Python regularly and can
+stop.
 
 Launchpad child processes unpickle their node's callable before any of our
 code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
@@ -58,8 +59,10 @@ def _actor_steps(counter) -> int:
   return counter.get_counts().get('actor_steps', 0)
 
 
-def _actors_done(counter) -> int:
-  return counter.get_counts().get('actor_done', 0)
+def _done(counter, num_actors: int, num_evaluators: int) -> bool:
+  counts = counter.get_counts()
+  return (counts.get('actor_done', 0) >= num_actors and
+          counts.get('evaluator_done', 0) >= num_evaluators)
 
 
 def _wait_for_stop():
@@ -71,11 +74,11 @@ class _LearnerNode:
   """Steps the learner until the actors' budget, then stops the program."""
 
   def __init__(self, learner, counter, budget: int, num_actors: int,
-               checkpointer):
+               num_evaluators: int, checkpointer):
     self._learner = learner
     self._counter = counter
     self._budget = budget
-    self._num_actors = num_actors
+    self._num_workers = (num_actors, num_evaluators)
     self._checkpointer = checkpointer
 
   def run(self):
@@ -90,7 +93,7 @@ class _LearnerNode:
           if budget_time is None:
             if _actor_steps(self._counter) >= self._budget:
               budget_time = last
-          elif (_actors_done(self._counter) >= self._num_actors or
+          elif (_done(self._counter, *self._num_workers) or
                 last - budget_time > _DONE_GRACE_SECS):
             break
       if self._checkpointer is not None:
@@ -111,10 +114,13 @@ class _LearnerNode:
 
 
 class _ActorNode:
-  """Acts until the actors' global budget, then waits for the stop.
+  """Acts until the actors' global budget, reports done, waits for the stop.
 
   An actor node that returned would make Launchpad stop the program at once,
-  taking the replay server away from a learner that may be reading from it.
+  taking the replay server away from a learner that may be reading from it;
+  one still acting at the stop could be caught inside an RPC to a node that
+  has gone (a C++ call that the stop's SystemExit cannot interrupt). The
+  runtime's evaluators are nodes of this kind too.
   """
 
   def __init__(self, loop: environment_loop.EnvironmentLoop, counter):
@@ -132,9 +138,9 @@ class _Nodes:
   """The node callables of one experiment's program."""
 
   def __init__(self, experiment: config_lib.ExperimentConfig,
-               num_actors: int):
+               num_actors: int, num_evaluators: int):
     self._experiment = experiment
-    self._num_actors = num_actors
+    self._num_workers = (num_actors, num_evaluators)
 
   def _spec(self) -> specs.EnvironmentSpec:
     experiment = self._experiment
@@ -162,7 +168,7 @@ class _Nodes:
     checkpointer = single_process.make_checkpointer(
         experiment.checkpointing, learner)
     return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
-                        self._num_actors, checkpointer)
+                        *self._num_workers, checkpointer)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
     experiment = self._experiment
@@ -192,13 +198,17 @@ class _Nodes:
     spec = specs.make_environment_spec(environment)
     policy = experiment.builder.make_policy(
         experiment.network_factory(spec), spec)
-    return environment_loop.EnvironmentLoop(
+    evaluator_counter = environment_loop.OwnCounter(counter, 'evaluator')
+    budget = experiment.max_num_actor_steps
+    return _ActorNode(environment_loop.EnvironmentLoop(
         environment, self.make_evaluation_actor(actor_key, policy,
                                                 variable_source),
-        counter=environment_loop.OwnCounter(counter, 'evaluator'),
+        counter=evaluator_counter,
         logger=experiment.make_logger('evaluator', 'evaluator_steps'),
         observers=experiment.observers,
-        log_every_steps=experiment.log_every_steps)
+        log_every_steps=experiment.log_every_steps,
+        should_stop=lambda: _actor_steps(counter) >= budget),
+                      evaluator_counter)
 
   def make_evaluation_actor(self, random_key, policy, variable_source):
     return self._experiment.builder.make_actor(
@@ -220,7 +230,7 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
   """
   if num_actors < 1:
     raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
-  nodes = _Nodes(experiment, num_actors)
+  nodes = _Nodes(experiment, num_actors, num_evaluators)
   program = lp.Program(name=name)
   key = jax.random.PRNGKey(experiment.seed)
   with program.group('replay'):
