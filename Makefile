@@ -23,8 +23,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The demo's entropy weight and meta learning rate are the README's CPU-scale
+# choices; the other settings are the launcher's defaults.
 demo: $(STAMP)
-	$(VENV)/bin/python launchers/run_two_colors.py $(ARGS)
+	$(VENV)/bin/python launchers/run_two_colors.py --entropy=0.1 \
+	  --meta_learning_rate=3e-4 $(ARGS)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 2 tests $(ARGS)

@@ -73,14 +73,16 @@ def _run_all(runs):
     while pending and len(running) < _PARALLEL.value:
       agent, seed = pending.pop(0)
       run_dir = _run_dir(agent, seed)
-      os.makedirs(run_dir, exist_ok=True)
+      os.makedirs(os.path.dirname(run_dir), exist_ok=True)
+      # MinAtar takes one frame per step. A run without its figure did not
+      # finish: it starts again (--overwrite).
       command = [sys.executable, launcher, f'--env=minatar:{_GAME.value}',
-                 '--lp_launch_type=single_process', f'--seed={seed}',
-                 f'--num_frames={_NUM_FRAMES.value}',
+                 '--runner=single_process', f'--seed={seed}',
+                 f'--num_steps={_NUM_FRAMES.value}', '--overwrite',
                  f'--results_dir={run_dir}', *AGENTS[agent],
                  *[f'--{f}' for f in _EXTRA.value]]
       print('running', agent, 'seed', seed, '->', run_dir, flush=True)
-      log = open(os.path.join(run_dir, 'stdout.txt'), 'w')
+      log = open(run_dir + '.stdout.txt', 'w')
       running.append((agent, seed, subprocess.Popen(
           command, stdout=log, stderr=subprocess.STDOUT), log))
     time.sleep(1)

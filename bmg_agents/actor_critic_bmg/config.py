@@ -90,25 +90,12 @@ class ActorCriticBMGConfig(core_config.MetaGradientConfig):
   meta_entropy: float = 0.0
   target_learning_rate: float = 0.1
 
+  # The critic does not depend on w: value matching would have no gradient.
+  META_OBJECTIVES = META_OBJECTIVES
+  MATCHINGS = MATCHINGS
+
   def __post_init__(self):
-    # The MetaGradientConfig fields, with the same helpers as core's
-    # __post_init__ (which would reject 'none').
-    core_config.check_choice('meta_objective', self.meta_objective,
-                             META_OBJECTIVES)
-    core_config.check_int('K', self.K, 1)
-    core_config.check_int('L', self.L, 1)
-    weights = core_matching.parse(self.matching, 'matching')
-    unsupported = sorted(set(weights) - set(MATCHINGS))
-    if unsupported:
-      raise ValueError(
-          f'matching: {", ".join(unsupported)} is not available for this '
-          f'agent (its critic does not depend on w); use '
-          f'{", ".join(MATCHINGS)} or a weighted sum of them, got '
-          f'{self.matching!r}.')
-    core_config.check_range('temperature', self.temperature, 0.,
-                            low_inclusive=False)
-    core_config.check_choice('final_step', self.final_step,
-                             core_config.FINAL_STEPS)
+    super().__post_init__()  # meta_objective, K, L, matching, ...
     # This agent's fields.
     for name in ('rollout_length', 'reward_history'):
       core_config.check_int(name, getattr(self, name), 1)

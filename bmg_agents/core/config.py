@@ -22,7 +22,7 @@ from deep inside JAX.
 import dataclasses
 import math
 import numbers
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, ClassVar, Iterable, Mapping, Optional, Tuple, Union
 
 from bmg_agents.core import matching as matching_lib
 
@@ -66,7 +66,9 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
 class MetaGradientConfig:
   """How meta-gradients are computed (Section 3; paper defaults).
 
-  Agents' configs hold one of these, or subclass it.
+  Agents' configs subclass it and call `super().__post_init__()`; a subclass
+  narrows what it supports with the class variables `META_OBJECTIVES`,
+  `MIN_K` and `MATCHINGS` (the canonical matching names it can compute).
 
   Attributes:
     meta_objective: 'bmg' (Eq. 2) or 'mg' (Eq. 1).
@@ -81,6 +83,10 @@ class MetaGradientConfig:
     final_step: 'objective' takes the last target step under the fixed
       objective and optimiser; 'meta' under the meta-learned rule (ablation).
   """
+  META_OBJECTIVES: ClassVar[Tuple[str, ...]] = ('bmg', 'mg')
+  MIN_K: ClassVar[int] = 1
+  MATCHINGS: ClassVar[Optional[Tuple[str, ...]]] = None  # None: all.
+
   meta_objective: str = 'bmg'
   K: int = 1
   L: int = 1
@@ -89,9 +95,16 @@ class MetaGradientConfig:
   final_step: str = 'objective'
 
   def __post_init__(self):
-    check_choice('meta_objective', self.meta_objective, ('bmg', 'mg'))
-    check_int('K', self.K, 1)
+    check_choice('meta_objective', self.meta_objective, self.META_OBJECTIVES)
+    check_int('K', self.K, self.MIN_K)
     check_int('L', self.L, 1)
-    matching_lib.parse(self.matching, 'matching')
+    weights = matching_lib.parse(self.matching, 'matching')
+    if self.MATCHINGS is not None:
+      unsupported = sorted(set(weights) - set(self.MATCHINGS))
+      if unsupported:
+        raise ValueError(
+            f'matching: {", ".join(unsupported)} is not available for '
+            f'{type(self).__name__}; use {", ".join(self.MATCHINGS)} or a '
+            f'weighted sum of them, got {self.matching!r}.')
     check_range('temperature', self.temperature, 0., low_inclusive=False)
     check_choice('final_step', self.final_step, FINAL_STEPS)

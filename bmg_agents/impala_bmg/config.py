@@ -18,7 +18,6 @@ import dataclasses
 from typing import Tuple
 
 from bmg_agents.core import config as core_config
-from bmg_agents.core import matching as matching_lib
 
 META_OBJECTIVES = ('mg', 'bmg', 'none')
 TARGET_OPTIMIZERS = ('rmsprop', 'sgd')
@@ -164,17 +163,11 @@ class STACXConfig(core_config.MetaGradientConfig):
       extra += self.L - 1
     return extra
 
+  META_OBJECTIVES = META_OBJECTIVES
+
   def __post_init__(self):
-    # core.MetaGradientConfig's checks, with STACX's extra objective 'none'.
+    super().__post_init__()  # meta_objective, K, L, matching, ...
     check_int, check_range = core_config.check_int, core_config.check_range
-    core_config.check_choice('meta_objective', self.meta_objective,
-                             META_OBJECTIVES)
-    check_int('K', self.K, 1)
-    check_int('L', self.L, 1)
-    matching_lib.parse(self.matching, 'matching')
-    check_range('temperature', self.temperature, 0., low_inclusive=False)
-    core_config.check_choice('final_step', self.final_step,
-                             core_config.FINAL_STEPS)
     core_config.check_choice('target_optimizer', self.target_optimizer,
                              TARGET_OPTIMIZERS)
     self.torso_channels = _int_tuple('torso_channels', self.torso_channels,

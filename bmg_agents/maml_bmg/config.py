@@ -94,16 +94,12 @@ class MAMLConfig(core_config.MetaGradientConfig):
   # Implementation.
   task_map: str = 'map'
 
+  MATCHINGS = MATCHINGS  # The classifier's logits only.
+
   def __post_init__(self):
     core_config.check_choice('method', self.method, METHODS)
     self.meta_objective = META_OBJECTIVES[self.method]
     super().__post_init__()  # K, L, matching, temperature, final_step.
-    for name in matching_lib.parse(self.matching, 'matching'):
-      if name not in MATCHINGS:
-        raise ValueError(
-            f'matching: {name!r} does not compare logits; MAML-BMG '
-            f'matches the classifier\'s logits with {", ".join(MATCHINGS)} '
-            f'(or a weighted sum of them), got {self.matching!r}.')
     for name in ('ways', 'shots', 'queries', 'meta_batch_size', 'channels',
                  'num_layers'):
       core_config.check_int(name, getattr(self, name), 1)

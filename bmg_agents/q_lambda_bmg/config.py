@@ -98,33 +98,24 @@ class QLambdaConfig(core_config.MetaGradientConfig):
   meta_adam_eps: float = 1e-4
   meta_grad_ema: float = 0.9
 
+  META_OBJECTIVES = META_OBJECTIVES
+  MIN_K = 0
+  # Greedy target and K = 0: reverse/symmetric KL are infinite, l2 has no
+  # gradient in w.
+  MATCHINGS = MATCHINGS
+
   def __post_init__(self):
-    # Not super().__post_init__(): core requires K >= 1 and knows 'mg'.
     if self.meta_objective == 'mg':
       raise ValueError(
           "meta_objective='mg' is not available for Q(λ): ε enters only the "
           'behaviour policy, not the Q(λ) update, so the MG meta-gradient is '
           "zero (App. B.3). Use 'bmg' or 'none' (fixed ε).")
-    core_config.check_choice('meta_objective', self.meta_objective,
-                             META_OBJECTIVES)
-    core_config.check_int('K', self.K, 0)
+    super().__post_init__()  # meta_objective, K, L, matching, ...
     if self.K != 0:
       raise ValueError(
           f'K must be 0 for Q(λ)-BMG, got {self.K!r}: the update does not '
           'depend on w, so there is no update to differentiate through '
           '(App. B.3).')
-    core_config.check_int('L', self.L, 1)
-    weights = matching_lib.parse(self.matching, 'matching')
-    unsupported = sorted(set(weights) - set(MATCHINGS))
-    if unsupported:
-      raise ValueError(
-          f'matching: {", ".join(unsupported)} not supported by Q(λ)-BMG '
-          f'(greedy target, K = 0); combine {" and ".join(MATCHINGS)}, '
-          "e.g. 'kl+value'.")
-    core_config.check_range('temperature', self.temperature, 0.,
-                            low_inclusive=False)
-    core_config.check_choice('final_step', self.final_step,
-                             core_config.FINAL_STEPS)
     for name in ('epsilon', 'discount', 'lambda_'):
       core_config.check_range(name, getattr(self, name), 0., 1.)
     for name in ('trace_length', 'reward_history', 'meta_hidden_size'):
