@@ -23,6 +23,7 @@ from absl import flags
 from acme import specs
 from acme.testing import fakes
 from acme.utils import counting
+from acme.utils.loggers import dataframe
 import numpy as np
 import pytest
 
@@ -67,48 +68,36 @@ def _fake(episode_length=10):
   return environment, fakes.Actor(specs.make_environment_spec(environment))
 
 
-class _Rows:
-
-  def __init__(self):
-    self.rows = []
-
-  def write(self, row):
-    self.rows.append(dict(row))
-
-  def close(self):
-    pass
-
-
 def test_loop_stops_exactly_at_the_budget_inside_an_episode():
   environment, actor = _fake(episode_length=10)
-  parent, logger = counting.Counter(time_delta=0.), _Rows()
+  parent, logger = counting.Counter(time_delta=0.), dataframe.InMemoryLogger()
   loop = environment_loop.EnvironmentLoop(
       environment, actor, counting.Counter(parent, 'actor', time_delta=0.),
       logger)
   assert loop.run(25) == 25
   assert parent.get_counts() == {'actor_steps': 25, 'actor_episodes': 2}
-  assert [r['episode_length'] for r in logger.rows] == [10, 10]
+  assert [r['episode_length'] for r in logger.data] == [10, 10]
   assert {'actor_steps', 'episode_return', 'steps_per_second'} <= set(
-      logger.rows[0])
+      logger.data[0])
 
 
 def test_loop_logs_every_n_steps_on_a_continuing_task():
   environment, actor = _fake(episode_length=7)
-  parent, logger = counting.Counter(time_delta=0.), _Rows()
+  parent, logger = counting.Counter(time_delta=0.), dataframe.InMemoryLogger()
   loop = environment_loop.EnvironmentLoop(
       environment, actor, counting.Counter(parent, 'actor', time_delta=0.),
       logger, log_every_steps=10)
   loop.run(25)
-  assert [r['actor_steps'] for r in logger.rows] == [10, 20, 25]
-  assert logger.rows[-1]['actor_episodes'] == 3  # Resets at episode ends.
-  assert all(set(r) == set(logger.rows[0]) for r in logger.rows)
+  assert [r['actor_steps'] for r in logger.data] == [10, 20, 25]
+  assert logger.data[-1]['actor_episodes'] == 3  # Resets at episode ends.
+  assert all(set(r) == set(logger.data[0]) for r in logger.data)
 
 
 def test_loop_stops_when_told():
   environment, actor = _fake()
   calls = []
   loop = environment_loop.EnvironmentLoop(
-      environment, actor, logger=_Rows(),
+      environment, actor, logger=dataframe.InMemoryLogger(),
       should_stop=lambda: calls.append(1) or len(calls) >= 2, poll_secs=0.)
   assert loop.run() == 2
 

@@ -26,6 +26,7 @@ import acme
 from acme import specs
 from acme.jax.layouts import local_layout
 from acme.testing import fakes
+from acme.utils.loggers import dataframe
 import jax
 import numpy as np
 import pytest
@@ -56,26 +57,13 @@ def _environment(reward: float = 0.):
       reward_spec=specs.BoundedArray((), np.float32, reward, reward))
 
 
-class _Logger:
-  """Records what the learner writes."""
-
-  def __init__(self):
-    self.rows = []
-
-  def write(self, data):
-    self.rows.append(dict(data))
-
-  def close(self):
-    pass
-
-
 def test_local_layout_and_environment_loop_train(monkeypatch):
   config = _tiny_config(meta_objective='bmg')
   environment = _environment(reward=1.)
   spec = specs.make_environment_spec(environment)
   networks = impala_bmg.make_networks(spec, config)
   builder = impala_bmg.STACXBuilder(config)
-  logger = _Logger()
+  logger = dataframe.InMemoryLogger()
   learners = []
   make_learner = builder.make_learner
 
@@ -94,22 +82,22 @@ def test_local_layout_and_environment_loop_train(monkeypatch):
   (learner,) = learners
   initial = jax.tree_util.tree_map(np.array, learner.get_variables(
       ['policy'])[0])
-  loop = acme.EnvironmentLoop(environment, agent, logger=_Logger())
+  loop = acme.EnvironmentLoop(environment, agent, logger=dataframe.InMemoryLogger())
   loop.run(num_episodes=4)
   # 4 episodes of 10 steps (+ acme's padded final step) in trajectories of
   # 3 steps: ~14 trajectories, one learner step per 2.
-  assert 4 <= len(logger.rows) <= 7, len(logger.rows)
-  assert int(learner.state.steps) == len(logger.rows)
+  assert 4 <= len(logger.data) <= 7, len(logger.data)
+  assert int(learner.state.steps) == len(logger.data)
   changed = jax.tree_util.tree_leaves(jax.tree_util.tree_map(
       lambda a, b: np.abs(a - np.asarray(b)).max(), initial,
       learner.get_variables(['policy'])[0]))
   assert np.isfinite(changed).all() and max(changed) > 0
   # A fixed set of keys from the first row on (a CSV header).
-  keys = set(logger.rows[0])
-  assert all(set(row) == keys for row in logger.rows)
+  keys = set(logger.data[0])
+  assert all(set(row) == keys for row in logger.data)
   assert {diagnostics.META_GRAD_NORM, diagnostics.META_GRAD_COSINE,
           'meta_loss', 'discount_0', 'entropy_cost_1'} <= keys
-  norms = [row[diagnostics.META_GRAD_NORM] for row in logger.rows]
+  norms = [row[diagnostics.META_GRAD_NORM] for row in logger.data]
   assert np.isfinite(norms).all() and max(norms) > 0
 
 

@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 
-from acme.utils import loggers
+from acme.utils.loggers import dataframe
 import jax
 import numpy as np
 import pytest
@@ -42,13 +42,11 @@ def test_learner_matches_fused_runner_and_restores():
   builder = builder_lib.MAMLBuilder(config)
   networks = networks_lib.make_networks((8, 8, 1), config)
   init_key, task_key = jax.random.split(jax.random.PRNGKey(0))
-  rows = []
-  class _Recorder(loggers.NoOpLogger):
-    def write(self, data):
-      rows.append(data)
+  logger = dataframe.InMemoryLogger()
+  rows = logger.data
   learner = builder.make_learner(
       init_key, networks, builder.make_task_sampler(images, task_key),
-      logger_fn=_Recorder)
+      logger_fn=lambda: logger)
   start = learner.save()
   for _ in range(2):
     learner.step()

@@ -27,6 +27,7 @@ from acme.jax.layouts import local_layout
 from acme.testing import fakes
 from acme.utils import counting
 from acme.utils import loggers
+from acme.utils.loggers import dataframe
 import jax
 import numpy as np
 import pytest
@@ -54,18 +55,6 @@ def _config(**kwargs):
       hidden_sizes=(8,), L=3, trace_length=3, reward_history=4,
       meta_hidden_size=4, learning_rate=1e-2, meta_learning_rate=1e-2,
       **kwargs)
-
-
-class _ListLogger(loggers.Logger):
-
-  def __init__(self):
-    self.rows = []
-
-  def write(self, data):
-    self.rows.append(dict(data))
-
-  def close(self):
-    pass
 
 
 @pytest.mark.parametrize('meta_objective', ['bmg', 'none'])
@@ -111,7 +100,7 @@ def test_learner_never_blocks_and_logs_fixed_keys():
   builder = q_lambda_bmg.QLambdaBuilder(config)
   server = reverb.Server(builder.make_replay_tables(spec), port=None)
   client = reverb.Client(f'localhost:{server.port}')
-  logger = _ListLogger()
+  logger = dataframe.InMemoryLogger()
   learner = builder.make_learner(
       jax.random.PRNGKey(0), networks, builder.make_dataset_iterator(client),
       logger_fn=lambda: logger, environment_spec=spec,
@@ -119,7 +108,7 @@ def test_learner_never_blocks_and_logs_fixed_keys():
   # An empty queue: the step times out and returns without an update.
   assert not builder.learner_ready(client)
   learner.step()
-  assert int(learner.save().steps) == 0 and not logger.rows
+  assert int(learner.save().steps) == 0 and not logger.data
   actor = builder.make_actor(jax.random.PRNGKey(1),
                              builder.make_policy(networks),
                              builder.make_adder(client),
@@ -141,14 +130,14 @@ def test_learner_never_blocks_and_logs_fixed_keys():
   # shows; one more step takes it (or times out and returns).
   learner.step()
   assert int(learner.save().steps) == 5
-  keys = set(logger.rows[0])
-  assert all(set(row) == keys for row in logger.rows)
+  keys = set(logger.data[0])
+  assert all(set(row) == keys for row in logger.data)
   assert {diagnostics.META_GRAD_NORM, diagnostics.META_GRAD_COSINE,
           'epsilon', 'learner_steps'} <= keys
-  assert np.isnan(logger.rows[0][diagnostics.META_GRAD_NORM])
+  assert np.isnan(logger.data[0][diagnostics.META_GRAD_NORM])
   # From the L-th step on: a meta-gradient (0 here: all q tie at first).
-  assert np.isfinite(logger.rows[-1][diagnostics.META_GRAD_NORM])
-  assert logger.rows[-1]['learner_steps'] == 5
+  assert np.isfinite(logger.data[-1][diagnostics.META_GRAD_NORM])
+  assert logger.data[-1]['learner_steps'] == 5
   # save/restore round-trips the state pytree.
   state = learner.save()
   learner.restore(jax.tree_util.tree_map(np.zeros_like, state))
