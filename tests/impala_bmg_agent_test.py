@@ -82,7 +82,8 @@ def test_local_layout_and_environment_loop_train(monkeypatch):
   (learner,) = learners
   initial = jax.tree_util.tree_map(np.array, learner.get_variables(
       ['policy'])[0])
-  loop = acme.EnvironmentLoop(environment, agent, logger=dataframe.InMemoryLogger())
+  loop = acme.EnvironmentLoop(environment, agent,
+                              logger=dataframe.InMemoryLogger())
   loop.run(num_episodes=4)
   # 4 episodes of 10 steps (+ acme's padded final step) in trajectories of
   # 3 steps: ~14 trajectories, one learner step per 2.
@@ -158,7 +159,7 @@ def test_dataset_yields_none_after_timeout_and_step_skips():
   assert next(dataset) is None  # Empty tables: no data, no block.
   learner = builder.make_learner(
       jax.random.PRNGKey(0), networks_lib.make_networks(spec, config),
-      dataset, logger_fn=_Logger)
+      dataset, logger_fn=dataframe.InMemoryLogger)
   learner.step()  # Returns without an update.
   assert int(learner.state.steps) == 0
   environment = _environment()
