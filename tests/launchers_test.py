@@ -12,12 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Each launcher writes the CSV columns it promises, on a tiny run."""
+"""Each launcher writes the CSV columns it promises; a signal stops a run."""
 
 import csv
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -72,3 +74,33 @@ def test_launcher_csv_holds_its_columns(name, tmp_path):
   again = _launch(name, tmp_path)
   assert again.returncode != 0
   assert 'holds another run' in again.stderr.splitlines()[-1]
+
+
+def test_sigterm_stops_a_single_process_run_with_its_logs_and_checkpoint(
+    tmp_path):
+  launcher, flags, _ = _RUNS['q_lambda_single_process']
+  flags = [f for f in flags if not f.startswith('--num_steps')]
+  process = subprocess.Popen(
+      [sys.executable, os.path.join(_ROOT, 'launchers', launcher),
+       f'--results_dir={tmp_path}', '--num_steps=1000000', *flags],
+      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+      start_new_session=True,
+      env=dict(os.environ, PYTHONPATH=_ROOT, TF_CPP_MIN_LOG_LEVEL='2'))
+  actor_log = tmp_path / 'logs' / 'actor' / 'logs.csv'
+  try:
+    deadline = time.time() + 240
+    while not (actor_log.exists() and actor_log.stat().st_size > 200):
+      assert process.poll() is None and time.time() < deadline
+      time.sleep(.5)
+    process.send_signal(signal.SIGTERM)
+    start = time.time()
+    process.wait(timeout=30)
+    assert time.time() - start < 30
+  finally:
+    if process.poll() is None:
+      os.killpg(process.pid, signal.SIGKILL)
+  assert process.returncode == 128 + signal.SIGTERM, process.stderr.read()
+  with open(actor_log, newline='') as f:
+    rows = list(csv.DictReader(f))
+  assert len(rows) >= 2 and int(rows[-1]['actor_steps']) < 1_000_000
+  assert os.listdir(tmp_path / 'checkpoints' / 'learner')
