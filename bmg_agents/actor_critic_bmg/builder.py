@@ -145,8 +145,8 @@ class ActorCriticBMGBuilder(builders.ActorLearnerBuilder):
     del environment_spec, replay_client
     agent = learning.make_agent_functions(networks, self._config)
     observation = np.zeros(networks.observation_shape, np.float32)
-    logger = (logger_fn() if logger_fn is not None else
-              loggers.TerminalLogger('learner', time_delta=10.))
+    # None: the learner's own default (a terminal logger).
+    logger = logger_fn() if logger_fn is not None else None
     return ac_learner.ActorCriticBMGLearner(
         agent, dataset, random_key, observation, counter=counter,
         logger=logger)

@@ -261,8 +261,8 @@ class STACXBuilder(builders.ActorLearnerBuilder):
       raise TypeError('logger_fn must be a zero-argument callable returning '
                       f'a logger, got {type(logger_fn).__name__}; pass '
                       'replay_client and counter by keyword.')
-    logger = (logger_fn() if logger_fn is not None else
-              loggers.TerminalLogger('learner', time_delta=10.))
+    # None: the learner's own default (a terminal logger).
+    logger = logger_fn() if logger_fn is not None else None
     return learner_lib.STACXLearner(
         make_fns=functools.partial(learning.make_learner_fns, networks,
                                    self._config),

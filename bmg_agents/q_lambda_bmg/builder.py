@@ -166,8 +166,8 @@ class QLambdaBuilder(builders.ActorLearnerBuilder):
   ) -> core.Learner:
     # The observation shape comes from the networks (made from the spec).
     del environment_spec, replay_client
-    logger = (logger_fn() if logger_fn is not None else
-              loggers.TerminalLogger('learner', time_delta=10.))
+    # None: the learner's own default (a terminal logger).
+    logger = logger_fn() if logger_fn is not None else None
     observation = np.zeros(networks.observation_shape, np.float32)
     return learner_lib.QLambdaLearner(
         learning.make_agent_functions(networks, self._config), dataset,
