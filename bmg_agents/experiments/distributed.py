@@ -32,7 +32,6 @@ before acme. Only factories are shipped; environments, networks and
 learners are made inside the nodes.
 """
 
-import functools
 import os
 import time
 from typing import Optional
@@ -155,42 +154,20 @@ class _Nodes:
 
   def learner(self, random_key, replay, counter):
     experiment = self._experiment
-    builder = experiment.builder
     spec = self._spec()
-    learner = builder.make_learner(
-        random_key, experiment.network_factory(spec),
-        builder.make_dataset_iterator(replay),
-        logger_fn=functools.partial(experiment.make_logger, 'learner',
-                                    'learner_steps'),
-        environment_spec=spec, replay_client=replay,
-        counter=environment_loop.OwnCounter(counter, 'learner'))
+    learner = single_process.make_learner(
+        experiment, random_key, experiment.network_factory(spec),
+        experiment.builder.make_dataset_iterator(replay), counter,
+        environment_spec=spec, replay_client=replay)
     # The counter is another node's: only the learner's state is saved.
     checkpointer = single_process.make_checkpointer(
         experiment.checkpointing, learner)
     return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
                         *self._num_workers, checkpointer)
 
-  def actor(self, random_key, replay, variable_source, counter, actor_id):
-    experiment = self._experiment
-    builder = experiment.builder
-    environment_key, actor_key = jax.random.split(random_key)
-    environment = experiment.environment_factory(
-        acme_utils.sample_uint32(environment_key))
-    spec = specs.make_environment_spec(environment)
-    policy = builder.make_policy(experiment.network_factory(spec), spec)
-    actor = builder.make_actor(actor_key, policy, builder.make_adder(replay),
-                               variable_source)
-    budget = experiment.max_num_actor_steps
-    actor_counter = environment_loop.OwnCounter(counter, 'actor')
-    return _ActorNode(environment_loop.EnvironmentLoop(
-        environment, actor, counter=actor_counter,
-        logger=experiment.make_logger('actor', 'actor_steps', actor_id),
-        observers=experiment.observers,
-        log_every_steps=experiment.log_every_steps,
-        should_stop=lambda: _actor_steps(counter) >= budget), actor_counter)
-
-  def evaluator(self, random_key, variable_source, counter):
-    """Acts with the learner's newest parameters, without an adder."""
+  def _acting_node(self, random_key, counter, label: str, make_actor,
+                   instance=None) -> _ActorNode:
+    """A loop of `make_actor(key, policy)` that stops at the budget."""
     experiment = self._experiment
     environment_key, actor_key = jax.random.split(random_key)
     environment = experiment.environment_factory(
@@ -198,17 +175,29 @@ class _Nodes:
     spec = specs.make_environment_spec(environment)
     policy = experiment.builder.make_policy(
         experiment.network_factory(spec), spec)
-    evaluator_counter = environment_loop.OwnCounter(counter, 'evaluator')
+    own_counter = environment_loop.OwnCounter(counter, label)
     budget = experiment.max_num_actor_steps
     return _ActorNode(environment_loop.EnvironmentLoop(
-        environment, self.make_evaluation_actor(actor_key, policy,
-                                                variable_source),
-        counter=evaluator_counter,
-        logger=experiment.make_logger('evaluator', 'evaluator_steps'),
+        environment, make_actor(actor_key, policy), counter=own_counter,
+        logger=experiment.make_logger(label, f'{label}_steps', instance),
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
-        should_stop=lambda: _actor_steps(counter) >= budget),
-                      evaluator_counter)
+        should_stop=lambda: _actor_steps(counter) >= budget), own_counter)
+
+  def actor(self, random_key, replay, variable_source, counter, actor_id):
+    builder = self._experiment.builder
+    return self._acting_node(
+        random_key, counter, 'actor',
+        lambda key, policy: builder.make_actor(
+            key, policy, builder.make_adder(replay), variable_source),
+        actor_id)
+
+  def evaluator(self, random_key, variable_source, counter):
+    """Acts with the learner's newest parameters, without an adder."""
+    return self._acting_node(
+        random_key, counter, 'evaluator',
+        lambda key, policy: self.make_evaluation_actor(key, policy,
+                                                       variable_source))
 
   def make_evaluation_actor(self, random_key, policy, variable_source):
     return self._experiment.builder.make_actor(

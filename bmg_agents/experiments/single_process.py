@@ -73,8 +73,9 @@ class _LearningActor(core.Actor):
 class _StopOnSignal:
   """SIGINT / SIGTERM ask the run to stop after the current step.
 
-  The run then saves a checkpoint, closes its logs and exits with 128 +
-  the signal's number (130 / 143), as a shell expects of a stopped job.
+  The run then saves a checkpoint and closes its logs; leaving the block
+  exits with 128 + the signal's number (130 / 143), as a shell expects of a
+  stopped job.
   """
 
   def __init__(self):
@@ -91,12 +92,28 @@ class _StopOnSignal:
     del frame
     self.signum = signum
 
-  def __exit__(self, *exc):
+  def __exit__(self, exc_type, *exc):
     for signum, handler in self._previous.items():
       signal.signal(signum, handler)
+    if exc_type is None and self.signum is not None:
+      raise SystemExit(128 + self.signum)
 
   def __call__(self) -> bool:
     return self.signum is not None
+
+
+def make_learner(experiment, random_key, networks, dataset,
+                 counter: counting.Counter, **kwargs):
+  """The builder's learner, logging as 'learner', counting in `counter`.
+
+  `kwargs` go to the builder's `make_learner` (environment_spec,
+  replay_client).
+  """
+  return experiment.builder.make_learner(
+      random_key, networks, dataset,
+      logger_fn=functools.partial(experiment.make_logger, 'learner',
+                                  'learner_steps'),
+      counter=environment_loop.OwnCounter(counter, 'learner'), **kwargs)
 
 
 def make_checkpointer(checkpointing: Optional[config_lib.CheckpointingConfig],
@@ -136,12 +153,10 @@ def run_experiment(experiment: config_lib.ExperimentConfig
   replay_server = reverb.Server(builder.make_replay_tables(spec), port=None)
   replay_client = reverb.Client(f'localhost:{replay_server.port}')
   counter = counting.Counter(time_delta=0.)
-  learner = builder.make_learner(
-      learner_key, networks, builder.make_dataset_iterator(replay_client),
-      logger_fn=functools.partial(experiment.make_logger, 'learner',
-                                  'learner_steps'),
-      environment_spec=spec, replay_client=replay_client,
-      counter=environment_loop.OwnCounter(counter, 'learner'))
+  learner = make_learner(
+      experiment, learner_key, networks,
+      builder.make_dataset_iterator(replay_client), counter,
+      environment_spec=spec, replay_client=replay_client)
   adder = builder.make_adder(replay_client)
   actor = builder.make_actor(actor_key, builder.make_policy(networks, spec),
                              adder, variable_source=learner)
@@ -166,8 +181,6 @@ def run_experiment(experiment: config_lib.ExperimentConfig
       del loop, actor, adder
       gc.collect()
       replay_server.stop()
-  if stop.signum is not None:
-    raise SystemExit(128 + stop.signum)
   return counter.get_counts()
 
 
@@ -183,16 +196,12 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   Returns:
     The evaluation rows.
   """
-  builder = experiment.builder
   learner_key, dataset_key = jax.random.split(
       jax.random.PRNGKey(experiment.seed))
   networks = experiment.network_factory()
   counter = counting.Counter(time_delta=0.)
-  learner = builder.make_learner(
-      learner_key, networks, experiment.dataset_factory(dataset_key),
-      logger_fn=functools.partial(experiment.make_logger, 'learner',
-                                  'learner_steps'),
-      counter=environment_loop.OwnCounter(counter, 'learner'))
+  learner = make_learner(experiment, learner_key, networks,
+                         experiment.dataset_factory(dataset_key), counter)
   evaluators = {name: factory(networks)
                 for name, factory in experiment.evaluator_factories.items()}
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
@@ -220,6 +229,4 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
           break
     finally:
       logger.close()
-  if stop.signum is not None:
-    raise SystemExit(128 + stop.signum)
   return rows
