@@ -22,6 +22,7 @@ row every `log_every_steps` steps; one run writes one kind of row, so its
 CSV columns stay fixed.
 """
 
+import functools
 import time
 from typing import Callable, Optional, Sequence
 
@@ -99,9 +100,6 @@ class EnvironmentLoop(core.Worker):
         self._actor.observe_first(timestep)
         for observer in self._observers:
           observer.observe_first(self._environment, timestep)
-        episode_return = tree.map_structure(
-            lambda s: np.zeros(s.shape, s.dtype),
-            self._environment.reward_spec())
         if self._log_every is None:
           rewards, start = [], time.time()
       action = self._actor.select_action(timestep.observation)
@@ -113,16 +111,14 @@ class EnvironmentLoop(core.Worker):
       total += 1
       self._uncounted += 1
       rewards.append(timestep.reward)
-      episode_return = tree.map_structure(np.add, episode_return,
-                                          timestep.reward)
-      episodes += int(timestep.last())
-      if self._log_every is None and timestep.last():
-        self._write_episode(len(rewards), episode_return, start)
-        episodes = 0
-      elif self._log_every is not None and (
-          len(rewards) >= self._log_every or total == num_steps):
-        self._write_interval(rewards, start, episodes)
-        rewards, start, episodes = [], time.time(), 0
+      if self._log_every is None:
+        if timestep.last():
+          self._write_episode(rewards, start)
+      else:
+        episodes += int(timestep.last())
+        if len(rewards) >= self._log_every or total == num_steps:
+          self._write_interval(rewards, start, episodes)
+          rewards, start, episodes = [], time.time(), 0
       if (self._should_stop is not None and
           time.time() - last_poll > self._poll_secs):
         self._count()  # Others see this loop's steps before it asks.
@@ -139,10 +135,14 @@ class EnvironmentLoop(core.Worker):
     self._uncounted = 0
     return counts
 
-  def _write_episode(self, steps, episode_return, start):
+  def _write_episode(self, rewards, start):
     counts = self._count(episodes=1)
-    row = dict(counts, episode_length=steps, episode_return=episode_return,
-               steps_per_second=steps / max(time.time() - start, 1e-9))
+    # Summed in step order, as acme's loop does (rewards may be nested).
+    episode_return = functools.reduce(
+        lambda total, r: tree.map_structure(np.add, total, r), rewards)
+    row = dict(counts, episode_length=len(rewards),
+               episode_return=episode_return,
+               steps_per_second=len(rewards) / max(time.time() - start, 1e-9))
     for observer in self._observers:
       row.update(observer.get_metrics())
     self._logger.write(row)

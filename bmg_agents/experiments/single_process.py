@@ -168,8 +168,7 @@ def run_experiment(experiment: config_lib.ExperimentConfig
         _LearningActor(actor, learner, builder, replay_client, checkpointer),
         counter=environment_loop.OwnCounter(counter, 'actor'),
         logger=logger, observers=experiment.observers,
-        log_every_steps=experiment.log_every_steps, should_stop=stop,
-        poll_secs=0.)
+        log_every_steps=experiment.log_every_steps, should_stop=stop)
     try:
       loop.run(experiment.max_num_actor_steps)
       if checkpointer is not None:
