@@ -70,21 +70,14 @@ def test_write_rows_refuses_unknown_keys_and_overwrites(tmp_path):
                        overwrite=True)
   np.testing.assert_array_equal(results.read_rows(path)['step'], [3.])
   assert os.listdir(tmp_path) == ['r.csv']  # ...leaves the old file alone.
-  # A resumed run appends under the file's header, with the same checks.
-  results.write_rows(path, [{'step': 4}], append=True)
-  np.testing.assert_array_equal(results.read_rows(path)['step'], [3., 4.])
-  with pytest.raises(ValueError, match="'loss'"):
-    results.write_rows(path, [{'step': 5, 'loss': 1.}], append=True)
   # Explicit columns: agents with different metrics share one file.
   both = os.path.join(tmp_path, 'both.csv')
   results.write_rows(both, [{'step': 1}, {'step': 2, 'meta_loss': 3.}],
                      columns=['step', 'meta_loss'])
   np.testing.assert_array_equal(results.read_rows(both)['meta_loss'],
                                 [np.nan, 3.])
-  with pytest.raises(ValueError, match='header'):
-    results.write_rows(both, [{'step': 3}], append=True, columns=['step'])
   fresh = os.path.join(tmp_path, 'fresh.csv')
-  results.write_rows(fresh, [{'a': 1}], append=True)
+  results.write_rows(fresh, [{'a': 1}])
   assert results.columns_to_rows(results.read_rows(fresh)) == [{'a': 1.}]
 
 
@@ -111,16 +104,6 @@ def test_read_log_of_an_acme_csv_logger_and_binned_returns(tmp_path):
   np.testing.assert_array_equal(curve, [2., 10., np.nan, -2.])
   with pytest.raises(FileNotFoundError, match='learner'):
     results.read_log(str(tmp_path), 'learner')
-
-
-def test_read_runs_reads_every_run_with_rows(tmp_path):
-  for run, rows in (('b_seed1', [{'x': 2}]), ('a_seed0', [{'x': 1}])):
-    results.write_rows(os.path.join(tmp_path, run, 'eval.csv'), rows)
-  os.makedirs(os.path.join(tmp_path, 'not_yet'))
-  open(os.path.join(tmp_path, 'not_yet', 'eval.csv'), 'w').close()
-  runs = results.read_runs(str(tmp_path), 'eval.csv')
-  assert list(runs) == ['a_seed0', 'b_seed1']
-  np.testing.assert_array_equal(runs['b_seed1']['x'], [2.])
 
 
 def test_mean_and_stderr_against_hand_values():

@@ -61,12 +61,8 @@ class CSVLogger(loggers.Logger):
             'results directory.') from None
       self._writer = csv.DictWriter(self._file, fieldnames=list(row))
       self._writer.writeheader()
-    unknown = [k for k in row if k not in self._writer.fieldnames]
-    if unknown:
-      raise ValueError(
-          f'logger {self._label!r}: keys {unknown} are not columns of '
-          f'{self._path} (fixed by its first row: {self._writer.fieldnames});'
-          ' a worker must log the same keys in every row.')
+    results.check_columns(row, self._writer.fieldnames,
+                          f'logger {self._label!r} ({self._path})')
     self._writer.writerow(row)
     self._file.flush()
 

@@ -31,7 +31,6 @@ it too.
 """
 
 import csv
-import glob
 import os
 import tempfile
 from typing import (Any, Dict, Iterable, List, Mapping, Optional, Sequence,
@@ -49,65 +48,54 @@ SEED_COLUMN = 'seed'
 STEP_COLUMN = 'step'
 
 
+def check_columns(row: Row, columns: Sequence[str], where: str) -> None:
+  """Raises ValueError naming the keys of `row` that are not `columns`.
+
+  Both CSV writers (`write_rows` and the worker logs of
+  `experiments.loggers`) fix a file's columns and check every row here.
+  """
+  unknown = [k for k in row if k not in columns]
+  if unknown:
+    raise ValueError(
+        f'{where}: keys {unknown} are not columns {list(columns)}; log the '
+        'same keys in every row.')
+
+
 def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
-               append: bool = False,
                columns: Optional[Sequence[str]] = None) -> str:
   """Writes rows to the CSV `path` with fixed columns; returns `path`.
 
-  The columns are `columns` if given, else the keys of the first row (the
-  file's header when appending); a row may omit a column (its cell stays
-  blank and reads back as NaN) but a key that is not a column raises. The
-  file is written to a temporary file beside it and moved into place, so a
-  reader never sees half a file and an interrupted write leaves the old one
-  intact.
+  The columns are `columns` if given, else the keys of the first row; a
+  row may omit a column (its cell stays blank and reads back as NaN) but a
+  key that is not a column raises. The file is written to a temporary file
+  beside it and moved into place, so a reader never sees half a file and an
+  interrupted write leaves the old one intact.
 
   Args:
     path: the CSV to write; missing directories are created.
     rows: dicts of column -> value (numbers, strings, NaN).
-    overwrite: replace a file that already holds rows; without it (and
-      without `append`) such a file raises, so two runs never mix or
-      silently replace each other.
-    append: add the rows after those already in `path` (a resumed run), under
-      its existing header; a missing or empty file is written anew.
+    overwrite: replace a file that already holds rows; without it such a
+      file raises, so two runs never mix or silently replace each other.
     columns: the header, e.g. the union of the keys of agents that log
       different metrics into one file.
 
   Raises:
-    ValueError: no rows to write (and nothing to append to), a row with a
-      key outside the columns (named), or both `overwrite` and `append`.
-    FileExistsError: `path` holds rows and neither flag is set.
+    ValueError: no rows to write, or a row with a key outside the columns
+      (named).
+    FileExistsError: `path` holds rows and `overwrite` is not set.
   """
-  if overwrite and append:
-    raise ValueError('write_rows: overwrite and append exclude each other.')
   rows = list(rows)
-  existing = os.path.isfile(path) and os.path.getsize(path) > 0
-  if existing and not (overwrite or append):
+  if os.path.isfile(path) and os.path.getsize(path) > 0 and not overwrite:
     raise FileExistsError(
-        f'{path} already holds rows; pass overwrite=True to replace them or '
-        'append=True to add to them.')
-  prefix = ''
-  if existing and append:
-    with open(path, newline='') as f:
-      prefix = f.read()
-    header = next(csv.reader([prefix.splitlines()[0]]))
-    if columns is not None and list(columns) != header:
-      raise ValueError(f'write_rows: columns {list(columns)} are not the '
-                       f'header {header} of {path}.')
-    columns = header
-    if not prefix.endswith('\n'):
-      prefix += '\r\n'  # csv's own line terminator.
-  elif columns is not None:
+        f'{path} already holds rows; pass overwrite=True to replace them.')
+  if columns is not None:
     columns = list(columns)
   elif rows:
     columns = list(rows[0])
   else:
     raise ValueError(f'write_rows: no rows to write to {path}.')
   for i, row in enumerate(rows):
-    unknown = [k for k in row if k not in columns]
-    if unknown:
-      raise ValueError(
-          f'row {i} for {path} has keys {unknown} that are not its columns '
-          f'{columns}; log the same keys in every row (or pass `columns`).')
+    check_columns(row, columns, f'row {i} for {path}')
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   handle, temporary = tempfile.mkstemp(
@@ -117,10 +105,8 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
     os.chmod(temporary, os.stat(path).st_mode if os.path.isfile(path)
              else 0o644)
     with os.fdopen(handle, 'w', newline='') as f:
-      f.write(prefix)
       writer = csv.DictWriter(f, fieldnames=columns)
-      if not prefix:
-        writer.writeheader()
+      writer.writeheader()
       writer.writerows(rows)
     os.replace(temporary, path)
   except BaseException:
@@ -177,26 +163,8 @@ def read_log(run_dir: str, label: str = 'actor') -> Columns:
   return read_rows(log_path(run_dir, label))
 
 
-def read_runs(results_dir: str, filename: str) -> Dict[str, Columns]:
-  """{run: columns} of every `<results_dir>/<run>/<filename>` with rows.
-
-  Runs come sorted by name; missing, empty and header-only files are left
-  out (runs that have not written yet).
-  """
-  runs = {}
-  for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), '*',
-                                            filename))):
-    try:
-      columns = read_rows(path)
-    except FileNotFoundError:
-      continue
-    if columns and len(next(iter(columns.values()))):
-      runs[os.path.basename(os.path.dirname(path))] = columns
-  return runs
-
-
 def columns_to_rows(columns: Mapping[str, np.ndarray]) -> List[Dict]:
-  """The rows of `read_rows`' columns (e.g. to rewrite or append a file)."""
+  """The rows of `read_rows`' columns (e.g. to rewrite a file)."""
   names = list(columns)
   values = [np.asarray(columns[k]).tolist() for k in names]
   return [dict(zip(names, cells)) for cells in zip(*values)]
