@@ -15,7 +15,7 @@
 """Configuration of the two-colours actor-critic with a meta-learned entropy."""
 
 import dataclasses
-from typing import Mapping, Tuple, Union
+from typing import Tuple
 
 from bmg_agents.core import config as core_config
 from bmg_agents.core import matching as core_matching
@@ -66,12 +66,7 @@ class ActorCriticBMGConfig(core_config.MetaGradientConfig):
     target_learning_rate: step size beta of the final target step.
   """
   # Meta-gradients (App. B.2).
-  meta_objective: str = 'bmg'
-  K: int = 1
   L: int = 7
-  matching: Union[str, Mapping[str, float]] = 'kl'
-  temperature: float = 1.
-  final_step: str = 'objective'
   # Inner learner (Table 1).
   rollout_length: int = 16
   discount: float = 0.99

@@ -102,12 +102,7 @@ class STACXConfig(core_config.MetaGradientConfig):
       (no extra cost). Costs about B extra meta-gradients on those steps.
   """
   # Meta-learning (core.MetaGradientConfig's fields, STACX defaults).
-  meta_objective: str = 'bmg'
-  K: int = 1
-  L: int = 1
   matching: str = 'kl_v'
-  temperature: float = 1.
-  final_step: str = 'objective'
   # Network.
   torso_channels: Tuple[int, ...] = TORSO_WIDTHS[4]
   num_residual_blocks: int = 2

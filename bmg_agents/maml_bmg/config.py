@@ -74,9 +74,6 @@ class MAMLConfig(core_config.MetaGradientConfig):
   meta_objective: str = dataclasses.field(init=False, default='bmg')
   K: int = 5
   L: int = 10
-  matching: str = matching_lib.KL
-  temperature: float = 1.
-  final_step: str = 'objective'
   # Method.
   method: str = 'bmg'
   # Tasks.

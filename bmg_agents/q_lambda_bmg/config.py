@@ -15,7 +15,7 @@
 """Configuration of the Q(λ) agent with BMG-meta-learned ε-greedy."""
 
 import dataclasses
-from typing import Mapping, Tuple, Union
+from typing import Tuple
 
 from bmg_agents.core import config as core_config
 from bmg_agents.core import matching as matching_lib
@@ -75,10 +75,8 @@ class QLambdaConfig(core_config.MetaGradientConfig):
     meta_grad_ema: decay of the EMA of the meta-gradient.
   """
   # Meta-gradient settings (core.MetaGradientConfig; App. B.3 defaults).
-  meta_objective: str = 'bmg'
   K: int = 0
   L: int = 16
-  matching: Union[str, Mapping[str, float]] = matching_lib.KL
   # Fixed-ε baseline.
   epsilon: float = 0.1
   # Peng's Q(λ) learner (Table 1).
