@@ -14,6 +14,7 @@
 
 """Each launcher writes the CSV columns it promises; a signal stops a run."""
 
+import contextlib
 import csv
 import os
 import signal
@@ -76,31 +77,77 @@ def test_launcher_csv_holds_its_columns(name, tmp_path):
   assert 'holds another run' in again.stderr.splitlines()[-1]
 
 
-def test_sigterm_stops_a_single_process_run_with_its_logs_and_checkpoint(
-    tmp_path):
+def _session_processes(session_id):
+  alive = []
+  for pid in map(int, filter(str.isdigit, os.listdir('/proc'))):
+    try:
+      if os.getsid(pid) == session_id:
+        alive.append(pid)
+    except OSError:
+      pass  # Ended meanwhile.
+  return alive
+
+
+# runner, what is stopped, signal, the launcher's exit status.
+_STOPS = {
+    'single_process_sigterm': ('single_process', None, signal.SIGTERM,
+                               128 + signal.SIGTERM),
+    'launchpad_sigterm': ('launchpad', None, signal.SIGTERM,
+                          128 + signal.SIGTERM),
+    'launchpad_learner_killed': ('launchpad', 'learner', signal.SIGKILL, 1),
+}
+
+
+def _node_pid(session_id, node):
+  """The pid of the Launchpad node `node`/0 of a launcher's session."""
+  for pid in _session_processes(session_id):
+    try:
+      with open(f'/proc/{pid}/cmdline') as f:
+        args = f.read().split('\0')
+    except OSError:
+      continue
+    if any(a.endswith('decorate_output') for a in args) and node + '/0' in args:
+      for child in open(f'/proc/{pid}/task/{pid}/children').read().split():
+        with open(f'/proc/{child}/comm') as f:
+          if f.read().strip() != 'sed':
+            return int(child)
+  raise AssertionError(f'no {node} node')
+
+
+@pytest.mark.parametrize('name', sorted(_STOPS))
+def test_a_stopped_run_exits_non_zero_within_30_s_and_leaves_no_process(
+    name, tmp_path):
+  runner, node, sig, status = _STOPS[name]
   launcher, flags, _ = _RUNS['q_lambda_single_process']
-  flags = [f for f in flags if not f.startswith('--num_steps')]
+  flags = [f for f in flags if not f.startswith(('--num_steps', '--runner'))]
   process = subprocess.Popen(
       [sys.executable, os.path.join(_ROOT, 'launchers', launcher),
-       f'--results_dir={tmp_path}', '--num_steps=1000000', *flags],
+       f'--results_dir={tmp_path}', '--num_steps=1000000',
+       f'--runner={runner}', *flags],
       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
       start_new_session=True,
       env=dict(os.environ, PYTHONPATH=_ROOT, TF_CPP_MIN_LOG_LEVEL='2'))
-  actor_log = tmp_path / 'logs' / 'actor' / 'logs.csv'
+  logs = [tmp_path / 'logs' / n / 'logs.csv' for n in ('actor', 'learner')]
   try:
     deadline = time.time() + 240
-    while not (actor_log.exists() and actor_log.stat().st_size > 200):
+    while not all(p.exists() and p.stat().st_size > 200 for p in logs):
       assert process.poll() is None and time.time() < deadline
       time.sleep(.5)
-    process.send_signal(signal.SIGTERM)
+    os.kill(_node_pid(process.pid, node) if node else process.pid, sig)
     start = time.time()
     process.wait(timeout=30)
     assert time.time() - start < 30
+    assert not _session_processes(process.pid)
   finally:
-    if process.poll() is None:
+    with contextlib.suppress(ProcessLookupError):
       os.killpg(process.pid, signal.SIGKILL)
-  assert process.returncode == 128 + signal.SIGTERM, process.stderr.read()
-  with open(actor_log, newline='') as f:
+  stderr = process.stderr.read()
+  assert process.returncode == status, stderr[-3000:]
+  if node:
+    assert f'node {node}/0 ended before the program stopped' in stderr
+  else:  # The learner saved a checkpoint at the stop.
+    checkpoint = tmp_path / 'checkpoints' / 'learner' / 'checkpoint'
+    assert checkpoint.stat().st_mtime >= start
+  with open(logs[0], newline='') as f:
     rows = list(csv.DictReader(f))
-  assert len(rows) >= 2 and int(rows[-1]['actor_steps']) < 1_000_000
-  assert os.listdir(tmp_path / 'checkpoints' / 'learner')
+  assert rows and int(rows[-1]['actor_steps']) < 1_000_000

@@ -43,7 +43,7 @@ class Client:
     result = self._server.add(np.float32(2.), 3)  # numpy args: 0.5.2 hung.
     with open(self._path, 'w') as f:
       f.write(str(result))
-    lp.stop()
+    distributed.stop_program()
 
 
 def test_imports_pinned_versions():

@@ -36,8 +36,10 @@ _LAZY = {
     'make_distributed_experiment': 'distributed',
     'make_logger': 'loggers',
     'make_logger_factory': 'loggers',
+    'NodeFailure': 'distributed',
     'run_experiment': 'single_process',
     'run_offline_experiment': 'single_process',
+    'stop_program': 'distributed',
 }
 
 __all__ = ('CheckpointingConfig', 'ExperimentConfig',

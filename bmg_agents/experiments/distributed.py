@@ -20,10 +20,12 @@ global step count reaches the budget, reports that it is done and idles
 (so do the runtime's evaluators); the learner keeps learning until every
 one of them is done (an actor may be blocked inserting into a full queue
 that only the learner drains), saves a final checkpoint and stops the whole
-program (`lp.stop()`). The stop comes from the learner because it is the
-node that may sit inside a Reverb read; builders' datasets yield None after
-a timeout without data, so the learner returns to Python regularly and can
-stop.
+program (`stop_program()`). The stop comes from the learner because it is
+the node that may sit inside a Reverb read; builders' datasets yield None
+after a timeout without data, so the learner returns to Python regularly
+and can stop. `launch` watches the node processes: a node that dies, or a
+SIGINT/SIGTERM to the launcher, stops every node (a learner stopped early
+saves a checkpoint first), and the launcher exits non-zero.
 
 Launchpad child processes unpickle their node's callable before any of our
 code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
@@ -33,6 +35,9 @@ learners are made inside the nodes.
 """
 
 import os
+import signal
+import tempfile
+import threading
 import time
 from typing import Optional
 
@@ -43,6 +48,7 @@ from acme.utils import counting
 from acme.utils import signals
 import jax
 import launchpad as lp
+import psutil
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
@@ -50,6 +56,13 @@ from bmg_agents.experiments import single_process
 
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 _POLL_SECS = .5
+_WATCH_SECS = .2
+# Nodes still running this long after a stop are killed.
+_STOP_SECS = 15.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Where a node's `stop_program()` marks the program as finished.
+_PROGRAM_DIR = 'BMG_AGENTS_PROGRAM_DIR'
+_COMPLETED = 'completed' 
 # How long the learner waits, after the budget, for actors to report done.
 _DONE_GRACE_SECS = 30.
 
@@ -81,26 +94,37 @@ class _LearnerNode:
     self._checkpointer = checkpointer
 
   def run(self):
-    with signals.runtime_terminator():  # Raises SystemExit here on stop.
-      last, budget_time = time.time(), None
-      while True:
-        self._learner.step()
-        if self._checkpointer is not None:
-          self._checkpointer.save()  # Only every time_delta_minutes.
-        if time.time() - last > _POLL_SECS:
-          last = time.time()
-          if budget_time is None:
-            if _actor_steps(self._counter) >= self._budget:
-              budget_time = last
-          elif (_done(self._counter, *self._num_workers) or
-                last - budget_time > _DONE_GRACE_SECS):
-            break
-      if self._checkpointer is not None:
-        self._checkpointer.save(force=True)
+    saved = False
+    with signals.runtime_terminator():  # A stop raises SystemExit in here.
+      self._learn_to_budget()
+      self._save()
+      saved = True
       logging.info('Budget of %d actor steps reached; stopping.',
                    self._budget)
-      lp.stop()
+      stop_program()
       _wait_for_stop()
+    if not saved:  # Stopped from outside, or by another node's failure.
+      self._save()
+
+  def _learn_to_budget(self):
+    """Learns until the budget, then until every actor is done (or 30 s)."""
+    last, budget_time = time.time(), None
+    while True:
+      self._learner.step()
+      if self._checkpointer is not None:
+        self._checkpointer.save()  # Only every time_delta_minutes.
+      if time.time() - last > _POLL_SECS:
+        last = time.time()
+        if budget_time is None:
+          if _actor_steps(self._counter) >= self._budget:
+            budget_time = last
+        elif (_done(self._counter, *self._num_workers) or
+              last - budget_time > _DONE_GRACE_SECS):
+          return
+
+  def _save(self):
+    if self._checkpointer is not None:
+      self._checkpointer.save(force=True)
 
   def get_variables(self, names):
     return self._learner.get_variables(names)
@@ -247,31 +271,179 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
   return program
 
 
+def stop_program():
+  """Stops the program as finished: `launch` then returns normally.
+
+  `lp.stop()` alone reads, to `launch`, like a SIGTERM from outside.
+  """
+  directory = os.environ.get(_PROGRAM_DIR)
+  if directory:
+    open(os.path.join(directory, _COMPLETED), 'w').close()
+  lp.stop()
+
+
+class NodeFailure(RuntimeError):
+  """A node of a running program ended (or raised) before the program's stop."""
+
+
+class _SignalRecorder:
+  """Within it, SIGINT and SIGTERM are recorded, then passed on if `forward`.
+
+  local_mp: the launcher stops the node processes itself; local_mt: the node
+  threads stop through Launchpad's handlers, so signals are forwarded.
+  """
+
+  def __init__(self, forward: bool):
+    self._forward = forward
+    self.received = []
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in _STOP_SIGNALS:
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def _handle(self, sig, frame):
+    self.received.append(sig)
+    previous = self._previous.get(sig)
+    if self._forward and callable(previous):
+      previous(sig, frame)
+
+  def __exit__(self, *exc_info):
+    for sig, previous in self._previous.items():
+      signal.signal(sig, previous)
+
+
+def _title(wrapper: psutil.Process) -> str:
+  """The node's name from Launchpad's `decorate_output COLOUR TITLE CMD`."""
+  try:
+    args = wrapper.cmdline()
+    index = next(i for i, a in enumerate(args) if a.endswith('decorate_output'))
+    return args[index + 2]
+  except (psutil.Error, StopIteration, IndexError):
+    return f'pid {wrapper.pid}'
+
+
+def _has_ended(process: psutil.Process) -> bool:
+  try:
+    process.wait(timeout=0)  # Reaps our own child.
+    return True
+  except psutil.TimeoutExpired:
+    return False
+  except psutil.NoSuchProcess:
+    return True
+
+
+def _signal_nodes(wrappers, sig, whole_tree: bool = False) -> None:
+  """`sig` to each node process (the wrapper's children but its `sed`)."""
+  for wrapper in wrappers:
+    try:
+      processes = wrapper.children(recursive=whole_tree)
+      if whole_tree:
+        processes.append(wrapper)
+      for process in processes:
+        if whole_tree or process.name() != 'sed':
+          process.send_signal(sig)
+    except psutil.Error:
+      pass  # It ended meanwhile.
+
+
+def _group(title: str) -> str:
+  return title.split('/')[0]
+
+
+def _watch_nodes(wrappers: dict, recorder: _SignalRecorder,
+                 completed) -> Optional[str]:
+  """Waits for every node process to end; stops them all at the first
+  signal or at the first node that ends before any stop.
+
+  The stop goes group by group, the last launched first (actors, then the
+  learner, then the counter and replay they call: a node whose server has
+  gone may sit in an RPC that its stop cannot interrupt).
+
+  Args:
+    wrappers: {Launchpad's per-node wrapper process: the node's name}, in
+      launch order.
+    recorder: the launcher's signals.
+    completed: whether a node called `stop_program()`.
+
+  Returns:
+    The name of the first node that ended before the program's stop.
+  """
+  failed, stop_time, to_stop, stopping = None, None, [], None
+  while wrappers:
+    for wrapper in [w for w in wrappers if _has_ended(w)]:
+      title = wrappers.pop(wrapper)
+      if stop_time is None and not (recorder.received or completed()):
+        failed = title
+        logging.error('Node %s ended before the program stopped; stopping '
+                      'the other nodes.', title)
+    if stop_time is None and (failed or recorder.received or completed()):
+      stop_time = time.time()
+      to_stop = list(dict.fromkeys(map(_group, wrappers.values())))
+    running = set(map(_group, wrappers.values()))
+    while to_stop and stopping not in running:
+      stopping = to_stop.pop()
+      _signal_nodes([w for w, t in wrappers.items() if _group(t) == stopping],
+                    signal.SIGTERM)
+    if stop_time is not None and time.time() - stop_time > _STOP_SECS:
+      logging.error('Nodes %s did not stop within %.0f s; killing them.',
+                    sorted(wrappers.values()), _STOP_SECS)
+      _signal_nodes(wrappers, signal.SIGKILL, whole_tree=True)
+      stop_time = float('inf')  # Killed once; now only wait.
+    time.sleep(_WATCH_SECS)
+  return failed
+
+
 def launch(program: lp.Program, launch_type: str = 'local_mp',
-           local_resources: Optional[dict] = None, wait: bool = True):
-  """Launches `program` on this machine; by default waits until it stops.
+           local_resources: Optional[dict] = None):
+  """Runs `program` on this machine until it stops.
+
+  One rule for every way a program ends: a node's `stop_program()` (the
+  experiment's learner calls it at the budget) is the program's success;
+  a SIGINT/SIGTERM to this process stops every node; a node process that
+  ends before either (killed, crashed) stops every other node and fails
+  the program. Nodes still running `_STOP_SECS` after a stop are killed.
 
   Args:
     program: the program.
     launch_type: 'local_mp' (one process per node) or 'local_mt' (threads).
     local_resources: per-node environment, e.g. {'learner': PythonProcess(
       env={'XLA_FLAGS': ...})}.
-    wait: block until the program stops.
-
-  Returns:
-    Launchpad's worker manager.
 
   Raises:
     ValueError: for an unknown launch type.
+    NodeFailure: a node ended (local_mp) or raised (local_mt) first.
+    SystemExit: with code 128 + the signal, after a signal's stop.
   """
   if launch_type not in LAUNCH_TYPES:
     raise ValueError(f'lp_launch_type must be one of {", ".join(LAUNCH_TYPES)}'
                      f', got {launch_type!r}.')
   # Children stay quiet; Launchpad would otherwise pick tmux if installed.
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-  manager = lp.launch(program, launch_type=launch_type,
-                      terminal='current_terminal',
-                      local_resources=local_resources)
-  if wait:
-    manager.wait()
-  return manager
+  with tempfile.TemporaryDirectory(prefix='bmg_program_') as directory:
+    completed = lambda: os.path.exists(os.path.join(directory, _COMPLETED))
+    os.environ[_PROGRAM_DIR] = directory  # Children inherit it.
+    try:
+      before = set(psutil.Process().children())
+      manager = lp.launch(program, launch_type=launch_type,
+                          terminal='current_terminal',
+                          local_resources=local_resources)
+      with _SignalRecorder(forward=launch_type == 'local_mt') as recorder:
+        if launch_type == 'local_mp':
+          started = sorted(set(psutil.Process().children()) - before,
+                           key=lambda p: (p.create_time(), p.pid))
+          wrappers = {p: _title(p) for p in started}
+          failed = _watch_nodes(wrappers, recorder, completed)
+          if failed:
+            raise NodeFailure(f'node {failed} ended before the program '
+                              'stopped; the other nodes were stopped.')
+        try:
+          manager.wait()  # local_mt: raises a node thread's exception.
+        except Exception as e:  # pylint: disable=broad-except
+          raise NodeFailure(f'a node failed: {e!r}') from e
+      if not completed():
+        raise SystemExit(128 + (recorder.received or [signal.SIGTERM])[0])
+    finally:
+      del os.environ[_PROGRAM_DIR]
