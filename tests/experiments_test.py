@@ -61,6 +61,26 @@ def test_logger_factory_writes_csv_for_instance_0_only(tmp_path):
       '1']
 
 
+def test_logger_raises_once_a_measured_quantity_diverges(tmp_path):
+  logger = experiments.make_logger('learner', str(tmp_path), 'learner_steps')
+  # NaN before a quantity's first value is "not measured yet".
+  # Other columns may be NaN on steps that do not measure them.
+  logger.write({'learner_steps': 1, 'loss': 1., 'meta_grad_norm': np.nan,
+                'variance': 1.})
+  logger.write({'learner_steps': 2, 'loss': .5, 'meta_grad_norm': 1e-3,
+                'variance': np.nan})
+  with pytest.raises(loggers.NonFiniteError,
+                     match=r'^learner at learner_steps=3: meta_grad_norm is '
+                           r'nan\.$'):
+    logger.write({'learner_steps': 3, 'loss': .4, 'meta_grad_norm': np.nan,
+                  'variance': 1.})
+  # The row is written first: the CSV shows where it diverged.
+  assert [r['learner_steps'] for r in _rows(
+      loggers.log_path(str(tmp_path), 'learner'))] == ['1', '2', '3']
+  with pytest.raises(loggers.NonFiniteError, match='loss is -inf'):
+    experiments.make_logger('actor').write({'loss': np.float32(-np.inf)})
+
+
 def _fake(episode_length=10):
   environment = fakes.DiscreteEnvironment(
       num_actions=3, num_observations=4, obs_shape=(2,),

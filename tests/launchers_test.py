@@ -17,6 +17,7 @@
 import contextlib
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -151,3 +152,16 @@ def test_a_stopped_run_exits_non_zero_within_30_s_and_leaves_no_process(
   with open(logs[0], newline='') as f:
     rows = list(csv.DictReader(f))
   assert rows and int(rows[-1]['actor_steps']) < 1_000_000
+
+
+def test_a_diverged_run_stops_with_one_line_naming_step_and_quantity(
+    tmp_path):
+  result = _launch('q_lambda_single_process', tmp_path,
+                   '--num_steps=1000000', '--learning_rate=1e12')
+  assert result.returncode == 1, result.stderr[-3000:]
+  last = result.stderr.splitlines()[-1]
+  assert re.fullmatch(r'q_lambda_bmg: learner at learner_steps=\d+: '
+                      r'\w*loss is (nan|-?inf)\.', last), last
+  with open(tmp_path / 'logs' / 'learner' / 'logs.csv', newline='') as f:
+    rows = list(csv.DictReader(f))
+  assert rows and int(rows[-1]['learner_steps']) < 1000

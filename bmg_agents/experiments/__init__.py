@@ -37,6 +37,7 @@ _LAZY = {
     'make_logger': 'loggers',
     'make_logger_factory': 'loggers',
     'NodeFailure': 'distributed',
+    'NonFiniteError': 'loggers',
     'run_experiment': 'single_process',
     'run_offline_experiment': 'single_process',
     'stop_program': 'distributed',

@@ -147,13 +147,17 @@ def run(experiment, name: str):
   """
   # Imported here: acme, Reverb and TensorFlow take seconds to import.
   from bmg_agents.experiments import distributed  # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import loggers  # pylint: disable=g-import-not-at-top
   from bmg_agents.experiments import single_process  # pylint: disable=g-import-not-at-top
-  if FLAGS.runner == 'single_process':
-    return single_process.run_experiment(experiment)
-  if FLAGS.runner != 'launchpad':
+  if FLAGS.runner not in ('single_process', 'launchpad'):
     raise ValueError(f'cli.run runs single_process or launchpad experiments, '
                      f'not {FLAGS.runner!r}.')
-  program = distributed.make_distributed_experiment(
-      experiment, FLAGS.num_actors, FLAGS.num_evaluators, name)
-  distributed.launch(program, FLAGS.lp_launch_type)
-  return None
+  try:
+    if FLAGS.runner == 'single_process':
+      return single_process.run_experiment(experiment)
+    program = distributed.make_distributed_experiment(
+        experiment, FLAGS.num_actors, FLAGS.num_evaluators, name)
+    distributed.launch(program, FLAGS.lp_launch_type)
+    return None
+  except (loggers.NonFiniteError, distributed.NodeFailure) as e:
+    raise SystemExit(f'{name}: {e}') from None  # One line, exit status 1.

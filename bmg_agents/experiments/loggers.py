@@ -19,6 +19,14 @@ worker must write the same keys in every row; a row with a key the header
 lacks raises instead of shifting every later cell. Rows are flushed as they
 are written, so a stopped run keeps all of them, and a file that already
 holds rows is never appended to: two runs never mix in one file.
+
+Every logger checks its rows for divergence: a loss or gradient norm (a
+column named '*loss' or '*grad_norm') that is infinite, or NaN after it has
+held a finite value, raises `NonFiniteError` once the row is written. NaN
+before a column's first finite value marks a quantity not measured yet (a
+meta-gradient before the first meta-update, or none for a fixed
+hyper-parameter); other columns may be NaN on steps that do not measure
+them (e.g. a meta-gradient variance every N steps).
 """
 
 import csv
@@ -73,6 +81,42 @@ class CSVLogger(loggers.Logger):
       self._writer = None
 
 
+_WATCHED_SUFFIXES = ('loss', 'grad_norm')
+
+
+class NonFiniteError(FloatingPointError):
+  """A logged quantity became NaN or infinite."""
+
+
+class _FiniteCheck(loggers.Logger):
+  """Passes rows on, then raises `NonFiniteError` for a diverged value."""
+
+  def __init__(self, logger: loggers.Logger, label: str,
+               steps_key: Optional[str]):
+    self._logger = logger
+    self._label = label
+    self._steps_key = steps_key
+    self._measured = set()
+
+  def write(self, data: Mapping[str, Any]) -> None:
+    self._logger.write(data)
+    for key, value in data.items():
+      if not key.endswith(_WATCHED_SUFFIXES):
+        continue
+      value = np.asarray(value, dtype=np.float64)
+      if np.isinf(value).any() or (key in self._measured and
+                                   np.isnan(value).any()):
+        where = (f' at {self._steps_key}={_scalar(data[self._steps_key])}'
+                 if self._steps_key in data else '')
+        raise NonFiniteError(f'{self._label}{where}: {key} is '
+                             f'{_scalar(value)}.')
+      if np.isfinite(value).all():
+        self._measured.add(key)
+
+  def close(self) -> None:
+    self._logger.close()
+
+
 def _scalar(value: Any) -> Any:
   value = np.asarray(value)
   return value.item() if value.size == 1 else value.tolist()
@@ -83,18 +127,21 @@ def make_logger(label: str, directory: Optional[str] = None,
                 time_delta: float = 10.) -> loggers.Logger:
   """Terminal every `time_delta` s and, with a directory, every row to CSV.
 
+  Rows are checked for divergence (see `NonFiniteError`).
+
   Args:
     label: the worker, e.g. 'learner' or 'actor'.
     directory: the run's results directory; None: terminal only.
-    steps_key: the count the terminal line leads with (cosmetic).
+    steps_key: the count a divergence error names.
     time_delta: seconds between terminal lines.
   """
-  del steps_key  # acme's terminal logger prints every key.
   outputs = [filters.TimeFilter(
       terminal.TerminalLogger(label=label, print_fn=print), time_delta)]
   if directory is not None:
     outputs.append(CSVLogger(directory, label))
-  return filters.NoneFilter(aggregators.Dispatcher(outputs, loggers.to_numpy))
+  return _FiniteCheck(
+      filters.NoneFilter(aggregators.Dispatcher(outputs, loggers.to_numpy)),
+      label, steps_key)
 
 
 class LoggerFactory:
