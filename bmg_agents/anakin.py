@@ -24,6 +24,7 @@ local devices (host CPU devices too: set
 reinforcement learning" (Hessel et al., 2021) for the pattern.
 """
 
+import functools
 import math
 import os
 import time
@@ -38,6 +39,8 @@ Metrics = Any
 StepFn = Callable[[State], Tuple[State, Metrics]]
 # (chunks done, environment steps done per seed, metrics of this chunk).
 Callback = Callable[[int, int, Metrics], None]
+# (chunks done, the state on the host [S, ...]): e.g. to save a checkpoint.
+StateCallback = Callable[[int, State], None]
 
 
 def force_host_devices(n: int) -> None:
@@ -63,11 +66,37 @@ def num_shards(num_seeds: int, num_devices: int) -> int:
   return max(d for d in range(1, num_devices + 1) if num_seeds % d == 0)
 
 
+def _mean_over_time(metrics: Metrics) -> Metrics:
+  return jax.tree_util.tree_map(lambda x: jnp.mean(x, axis=0), metrics)
+
+
+@functools.lru_cache(maxsize=8)
+def _chunk_fn(step_fn: StepFn, reduce_fn, chunk_size: int, per_device: int,
+              group: int, devices: tuple):
+  """The pmapped chunk; cached, so runs continued in one process (a resumed
+  or checkpointed run) compile it once."""
+
+  def run_group(state):
+    state, metrics = jax.lax.scan(
+        lambda s, _: jax.vmap(step_fn)(s), state, None, length=chunk_size)
+    return state, reduce_fn(metrics)
+
+  def run_chunk(state):
+    if group == per_device:
+      return run_group(state)
+    state, metrics = jax.lax.map(run_group, _shard(state, per_device // group))
+    return _unshard(state), _unshard(metrics)
+
+  return jax.pmap(run_chunk, devices=list(devices), donate_argnums=0)
+
+
 def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
         reduce_fn: Callable[[Metrics], Metrics] = None,
         callback: Optional[Callback] = None,
         devices: Optional[list] = None,
-        max_seeds_per_group: Optional[int] = None
+        max_seeds_per_group: Optional[int] = None,
+        state_callback: Optional[StateCallback] = None,
+        state_every: int = 1
         ) -> Tuple[State, Metrics]:
   """Runs `step_fn` `num_steps` times on every seed of `state`.
 
@@ -87,6 +116,9 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
       group's parameters stay in the CPU caches, where one vmap over all of
       a device's seeds streams them from memory every step. The results are
       the same; only the speed changes.
+    state_callback: called with the state, fetched to the host, after every
+      `state_every` chunks and after the last.
+    state_every: chunks between `state_callback` calls.
 
   Returns:
     (final state [S, ...], metrics [num_steps // chunk_size, S, ...]).
@@ -97,8 +129,7 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
   if chunk_size < 1 or num_steps < chunk_size or num_steps % chunk_size:
     raise ValueError(f'num_steps ({num_steps}) must be a positive multiple of '
                      f'the chunk size ({chunk_size}).')
-  reduce_fn = reduce_fn or (lambda m: jax.tree_util.tree_map(
-      lambda x: jnp.mean(x, axis=0), m))
+  reduce_fn = reduce_fn or _mean_over_time
   devices = devices or jax.local_devices()
   num_seeds = jax.tree_util.tree_leaves(state)[0].shape[0]
   n = num_shards(num_seeds, len(devices))
@@ -106,21 +137,12 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
   if max_seeds_per_group is not None and max_seeds_per_group < 1:
     raise ValueError('max_seeds_per_group must be >= 1, got '
                      f'{max_seeds_per_group}.')
+  if state_every < 1:
+    raise ValueError(f'state_every must be >= 1, got {state_every}.')
   group = max(g for g in range(1, per_device + 1) if per_device % g == 0
               and g <= (max_seeds_per_group or per_device))
-
-  def run_group(state):
-    state, metrics = jax.lax.scan(
-        lambda s, _: jax.vmap(step_fn)(s), state, None, length=chunk_size)
-    return state, reduce_fn(metrics)
-
-  def run_chunk(state):
-    if group == per_device:
-      return run_group(state)
-    state, metrics = jax.lax.map(run_group, _shard(state, per_device // group))
-    return _unshard(state), _unshard(metrics)
-
-  run_chunk = jax.pmap(run_chunk, devices=devices[:n], donate_argnums=0)
+  run_chunk = _chunk_fn(step_fn, reduce_fn, chunk_size, per_device, group,
+                        tuple(devices[:n]))
   state = _shard(state, n)
   chunks = []
   for i in range(num_steps // chunk_size):
@@ -129,6 +151,9 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
     chunks.append(metrics)
     if callback is not None:
       callback(i + 1, (i + 1) * chunk_size, metrics)
+    if state_callback is not None and (
+        (i + 1) % state_every == 0 or i + 1 == num_steps // chunk_size):
+      state_callback(i + 1, _unshard(jax.device_get(state)))
   metrics = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *chunks)
   return _unshard(state), metrics
 

@@ -29,6 +29,7 @@ from bmg_agents.actor_critic_bmg import learning
 from bmg_agents.actor_critic_bmg import losses
 from bmg_agents.actor_critic_bmg import networks as ac_networks
 from bmg_agents.environments import two_colors
+from bmg_agents.experiments import sweep
 
 
 class RunnerState(NamedTuple):
@@ -119,6 +120,24 @@ def plan(config: ac_config.ActorCriticBMGConfig, num_steps: int,
   return max(1, round(num_steps / interval)), cycles_per_interval
 
 
+def make_job(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
+             num_steps: int, log_every: int = 3200,
+             size: int = two_colors.DEFAULT_SIZE,
+             flip_period: int = two_colors.DEFAULT_FLIP_PERIOD,
+             max_seeds_per_group: Optional[int] = None) -> sweep.FusedJob:
+  """One config on many seeds as a fused job (see `run_seeds`)."""
+  runner = make_fused_runner(config, size, flip_period)
+  num_intervals, cycles = plan(config, num_steps, log_every)
+  keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.asarray(seeds)))
+  init = jax.jit(jax.vmap(runner.init))
+  return sweep.FusedJob(
+      step_fn=runner.cycle, init=lambda: init(keys),
+      steps_per_call=runner.steps_per_cycle, calls_per_row=cycles,
+      num_rows=num_intervals,
+      schedule_keys=('entropy_weight', 'policy_entropy'),
+      flip_period=flip_period, max_seeds_per_group=max_seeds_per_group)
+
+
 def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
               num_steps: int, log_every: int = 3200,
               size: int = two_colors.DEFAULT_SIZE,
@@ -141,19 +160,9 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
   Returns:
     (metrics dict of [S, num_intervals] arrays, steps per interval).
   """
-  runner = make_fused_runner(config, size, flip_period)
-  num_intervals, cycles = plan(config, num_steps, log_every)
-  keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.asarray(seeds)))
-  states = jax.jit(jax.vmap(runner.init))(keys)
-  callback = None
-  if progress is not None:
-    callback = lambda i, n, m: progress(i, n * runner.steps_per_cycle, m)
-  _, metrics = anakin.run(runner.cycle, states, num_intervals * cycles,
-                          cycles, callback=callback,
-                          max_seeds_per_group=max_seeds_per_group)
-  # [intervals, S] -> [S, intervals].
-  metrics = {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in metrics.items()}
-  return metrics, cycles * runner.steps_per_cycle
+  job = make_job(config, seeds, num_steps, log_every, size, flip_period,
+                 max_seeds_per_group)
+  return sweep.run_job(job, {}, progress=progress), job.row_steps
 
 
 def run_python_loop(config: ac_config.ActorCriticBMGConfig, seed: int,

@@ -14,6 +14,7 @@
 
 """Fused (Anakin) and per-step-loop runners of Q(λ)-BMG on two-colours."""
 
+import functools
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 import chex
@@ -24,6 +25,7 @@ import numpy as np
 
 from bmg_agents import anakin
 from bmg_agents.environments import two_colors
+from bmg_agents.experiments import sweep
 from bmg_agents.q_lambda_bmg import config as config_lib
 from bmg_agents.q_lambda_bmg import learning
 from bmg_agents.q_lambda_bmg import networks as networks_lib
@@ -152,6 +154,26 @@ def run_python_loop(step_fn, states: RunState, num_steps: int
   return states, jax.tree_util.tree_map(lambda *x: np.stack(x), *out)
 
 
+def make_job(config: config_lib.QLambdaConfig, num_seeds: int,
+             num_steps: int, chunk_size: int, flip_period: int, seed: int,
+             epsilons: Optional[Sequence[float]] = None,
+             max_seeds_per_group: Optional[int] = 5) -> sweep.FusedJob:
+  """`num_seeds` seeds of one config as a fused job (see `run_seeds`)."""
+  if chunk_size < 1 or num_steps % chunk_size:
+    raise ValueError(f'num_steps ({num_steps}) must be a positive multiple '
+                     f'of the chunk size ({chunk_size}).')
+  networks = networks_lib.make_networks(environment_spec(), config)
+  agent = learning.make_agent_functions(networks, config)
+  init = jax.jit(lambda key: init_states(agent, key, num_seeds,
+                                         config.reward_history, epsilons))
+  return sweep.FusedJob(
+      step_fn=make_step_fn(agent, flip_period=flip_period),
+      init=functools.partial(init, jax.random.PRNGKey(seed)),
+      steps_per_call=1, calls_per_row=chunk_size,
+      num_rows=num_steps // chunk_size, schedule_keys=('epsilon',),
+      flip_period=flip_period, max_seeds_per_group=max_seeds_per_group)
+
+
 def run_seeds(config: config_lib.QLambdaConfig, num_seeds: int,
               num_steps: int, chunk_size: int, flip_period: int, seed: int,
               epsilons: Optional[Sequence[float]] = None,
@@ -175,11 +197,6 @@ def run_seeds(config: config_lib.QLambdaConfig, num_seeds: int,
     progress: optional anakin callback, called with environment steps.
     max_seeds_per_group: see `anakin.run`.
   """
-  networks = networks_lib.make_networks(environment_spec(), config)
-  agent = learning.make_agent_functions(networks, config)
-  states = init_states(agent, jax.random.PRNGKey(seed), num_seeds,
-                       config.reward_history, epsilons)
-  _, metrics = run_fused(make_step_fn(agent, flip_period=flip_period),
-                         states, num_steps, chunk_size, callback=progress,
-                         max_seeds_per_group=max_seeds_per_group)
-  return {k: np.asarray(v).T for k, v in metrics.items()}
+  job = make_job(config, num_seeds, num_steps, chunk_size, flip_period, seed,
+                 epsilons, max_seeds_per_group)
+  return sweep.run_job(job, {}, progress=progress)

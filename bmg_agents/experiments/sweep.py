@@ -1,0 +1,307 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Resumable sweeps of fused runs: settings x seeds, a small file per setting.
+
+A sweep is a mapping {setting name: (spec, job factory)}. Each setting is
+one fused run of all its seeds (`FusedJob`); when it finishes, its results
+file `<results_dir>/<name>.json` holds the spec and what the figures and
+tables need (per-seed totals, binned curves, per-cycle ranges of the
+meta-learned schedule, the seeds that diverged): a few tens of KB, meant to
+be committed, so a sweep can be carried over several machines and days.
+
+While a setting runs, a checkpoint of its state and metrics is saved every
+`save_every` metric rows under `<results_dir>/checkpoints/` (ignored by
+git). A rerun skips every finished setting whose stored spec is the
+requested one, refuses one whose spec differs (naming the fields), and
+continues a half-finished setting from its checkpoint only when asked to
+(`resume=True`): the result is the same, bit for bit, as an uninterrupted
+run's, because the chunks and their compiled program are the same.
+
+Imports neither acme nor matplotlib.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import jax
+import numpy as np
+
+from bmg_agents import anakin
+from bmg_agents.experiments import results
+
+# Version of the results and checkpoint files; bump when either changes.
+FORMAT = 1
+CHECKPOINTS = 'checkpoints'
+# Points per stored curve (bins of whole metric rows).
+MAX_CURVE_POINTS = 200
+# A metric that diverges: the same names the worker logs check.
+_WATCHED_SUFFIXES = ('loss', 'grad_norm')
+
+
+@dataclasses.dataclass(frozen=True)
+class FusedJob:
+  """One setting's fused run, all of its seeds at once.
+
+  Attributes:
+    step_fn: one seed's step, state -> (state, metrics); see `anakin.run`.
+    init: () -> the initial state, leaves with a leading axis of seeds.
+    steps_per_call: environment steps per `step_fn` call.
+    calls_per_row: `step_fn` calls per metrics row (metrics are averaged
+      over a row; one compiled call runs one row).
+    num_rows: metric rows of the whole run.
+    schedule_keys: metrics whose per-reward-cycle range is stored (the
+      meta-learned schedule, the policy entropy).
+    flip_period: environment steps per reward cycle.
+    max_seeds_per_group: see `anakin.run`.
+  """
+  step_fn: anakin.StepFn
+  init: Callable[[], Any]
+  steps_per_call: int
+  calls_per_row: int
+  num_rows: int
+  schedule_keys: Sequence[str]
+  flip_period: int
+  max_seeds_per_group: Optional[int] = None
+
+  @property
+  def row_steps(self) -> int:
+    """Environment steps per metrics row."""
+    return self.steps_per_call * self.calls_per_row
+
+
+def differences(stored: Mapping[str, Any], wanted: Mapping[str, Any]
+                ) -> List[str]:
+  """'key: stored X, requested Y' for every key whose values differ."""
+  keys = sorted(set(stored) | set(wanted))
+  return [f'{k}: stored {stored.get(k)!r}, requested {wanted.get(k)!r}'
+          for k in keys if stored.get(k) != wanted.get(k)]
+
+
+def _check_spec(stored: Mapping[str, Any], wanted: Mapping[str, Any],
+                path: str) -> None:
+  diffs = differences(stored, wanted)
+  if diffs:
+    raise ValueError(f'{path} holds a different setting ({"; ".join(diffs)})'
+                     '; use another results_dir or remove the file.')
+
+
+def _write_atomically(path: str, write: Callable[[Any], None],
+                      mode: str = 'w') -> None:
+  directory = os.path.dirname(path) or '.'
+  os.makedirs(directory, exist_ok=True)
+  with tempfile.NamedTemporaryFile(mode, dir=directory, delete=False,
+                                   suffix='.tmp') as f:
+    write(f)
+  os.replace(f.name, path)
+
+
+def save_checkpoint(path: str, spec: Mapping[str, Any], rows_done: int,
+                    state: Any, metrics: Mapping[str, np.ndarray]) -> None:
+  """Writes a setting's state and its metric rows so far, atomically."""
+  leaves = jax.tree_util.tree_leaves(state)
+  arrays = {f'state_{i}': np.asarray(x) for i, x in enumerate(leaves)}
+  arrays.update({f'metric_{k}': np.asarray(v) for k, v in metrics.items()})
+  header = json.dumps({'format': FORMAT, 'spec': dict(spec),
+                       'rows_done': rows_done})
+  _write_atomically(path, lambda f: np.savez(f, header=np.array(header),
+                                             **arrays), mode='wb')
+
+
+def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
+                    ) -> Tuple[int, Any, Dict[str, np.ndarray]]:
+  """(rows done, state shaped like `like`, metrics) of a checkpoint.
+
+  Raises:
+    ValueError: if it was made by another format or another setting.
+  """
+  with np.load(path) as data:
+    header = json.loads(str(data['header']))
+    if header.get('format') != FORMAT:
+      raise ValueError(f'{path} has format {header.get("format")}, this '
+                       f'version reads {FORMAT}.')
+    _check_spec(header['spec'], spec, path)
+    treedef = jax.tree_util.tree_structure(like)
+    state = jax.tree_util.tree_unflatten(
+        treedef, [data[f'state_{i}'] for i in range(treedef.num_leaves)])
+    metrics = {k[len('metric_'):]: data[k] for k in data.files
+               if k.startswith('metric_')}
+  return header['rows_done'], state, metrics
+
+
+def run_job(job: FusedJob, spec: Mapping[str, Any],
+            checkpoint: Optional[str] = None, save_every: int = 0,
+            resume: bool = False,
+            progress: Optional[anakin.Callback] = None
+            ) -> Dict[str, np.ndarray]:
+  """Runs `job` to its end; metrics as [seeds, rows] arrays.
+
+  Args:
+    job: the fused run.
+    spec: what identifies the setting (JSON-able); stored in checkpoints.
+    checkpoint: the checkpoint's path; None: no checkpoints.
+    save_every: metric rows between checkpoints (0: none).
+    resume: continue from `checkpoint` if it exists (else it is refused).
+    progress: an anakin callback (chunks, environment steps, metrics).
+
+  Raises:
+    FileExistsError: a checkpoint exists and `resume` is False.
+  """
+  state = job.init()
+  rows_done, done = 0, {}
+  if checkpoint and os.path.exists(checkpoint):
+    if not resume:
+      raise FileExistsError(f'{checkpoint} holds a half-finished run of this '
+                            'setting; pass --resume to continue it.')
+    rows_done, state, done = load_checkpoint(checkpoint, spec, state)
+  chunks = []
+
+  def save(rows, new_state):
+    if checkpoint:
+      so_far = [done] if done else []
+      so_far += chunks
+      save_checkpoint(checkpoint, spec, rows_done + rows, new_state,
+                      _concatenate(so_far))
+
+  def keep(i, steps, metrics):  # [S, ...] metrics of one row.
+    chunks.append({k: np.asarray(v)[None] for k, v in metrics.items()})
+    if progress is not None:
+      progress(rows_done + i, (rows_done + i) * job.row_steps, metrics)
+
+  remaining = job.num_rows - rows_done
+  if remaining > 0:
+    anakin.run(job.step_fn, state, remaining * job.calls_per_row,
+               job.calls_per_row, callback=keep,
+               max_seeds_per_group=job.max_seeds_per_group,
+               state_callback=save if checkpoint and save_every else None,
+               state_every=max(save_every, 1))
+  metrics = _concatenate(([done] if done else []) + chunks)
+  # [rows, S] -> [S, rows].
+  return {k: np.swapaxes(v, 0, 1) for k, v in metrics.items()}
+
+
+def _concatenate(parts: Sequence[Mapping[str, np.ndarray]]
+                 ) -> Dict[str, np.ndarray]:
+  if not parts:
+    return {}
+  return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def diverged_seeds(metrics: Mapping[str, np.ndarray]) -> List[int]:
+  """Seeds whose loss or gradient norm became NaN after a finite value, or
+  was ever infinite (the rule of the worker logs' check)."""
+  out = set()
+  for key, values in metrics.items():
+    if not key.endswith(_WATCHED_SUFFIXES):
+      continue
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    measured = np.cumsum(finite, axis=1) > 0
+    # NaN after the first finite value, or any inf.
+    bad = (np.isnan(values) & np.roll(measured, 1, axis=1)) | np.isinf(values)
+    bad[:, 0] = np.isinf(values[:, 0])
+    out.update(np.flatnonzero(bad.any(axis=1)).tolist())
+  return sorted(out)
+
+
+def _bin(values: np.ndarray, factor: int) -> np.ndarray:
+  """Means of `factor` consecutive rows (a last partial bin is dropped)."""
+  values = np.asarray(values, dtype=float)
+  n = values.shape[1] // factor
+  return values[:, :n * factor].reshape(values.shape[0], n, factor).mean(2)
+
+
+def summarize(job: FusedJob, spec: Mapping[str, Any],
+              metrics: Mapping[str, np.ndarray], seconds: float
+              ) -> Dict[str, Any]:
+  """The results file's contents (JSON-able) of a finished setting."""
+  factor = max(1, math.ceil(job.num_rows / MAX_CURVE_POINTS))
+  curve_keys = ['reward'] + [k for k in job.schedule_keys if k in metrics]
+  return {
+      'format': FORMAT,
+      'spec': dict(spec),
+      'seconds': round(seconds, 1),
+      'row_steps': job.row_steps,
+      'totals': results.total_reward(metrics, job.row_steps).tolist(),
+      'diverged_seeds': diverged_seeds(metrics),
+      'curve_steps': job.row_steps * factor,
+      'curves': {k: _bin(metrics[k], factor).tolist() for k in curve_keys},
+      'cycle_ranges': {
+          k: results.cycle_ranges(metrics[k], job.row_steps,
+                                  job.flip_period).tolist()
+          for k in job.schedule_keys if k in metrics},
+  }
+
+
+def result_path(results_dir: str, name: str) -> str:
+  return os.path.join(results_dir, f'{name}.json')
+
+
+def read_result(path: str) -> Dict[str, Any]:
+  with open(path) as f:
+    return json.load(f)
+
+
+def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
+                                           Callable[[], FusedJob]]],
+              results_dir: str, save_every: int = 0, resume: bool = False,
+              progress: Optional[Callable[[str, FusedJob],
+                                          anakin.Callback]] = None,
+              print_fn=print) -> Dict[str, Dict[str, Any]]:
+  """Runs every setting not finished yet; returns {name: results}.
+
+  Args:
+    settings: {name: (spec, () -> FusedJob)}; the name is the results
+      file's, the spec what must match for a stored result to be reused.
+    results_dir: where results files and checkpoints go.
+    save_every: metric rows between a running setting's checkpoints.
+    resume: continue half-finished settings from their checkpoints.
+    progress: (name, job) -> an anakin callback.
+    print_fn: where progress lines go.
+
+  Raises:
+    ValueError: a stored result or checkpoint was made by another spec.
+    FileExistsError: a checkpoint exists and `resume` is False.
+  """
+  out = {}
+  # Every stored result is checked before any work starts.
+  for name, (spec, _) in settings.items():
+    path = result_path(results_dir, name)
+    if os.path.exists(path):
+      stored = read_result(path)
+      _check_spec(stored['spec'], spec, path)
+      out[name] = stored
+  checkpoints = os.path.join(results_dir, CHECKPOINTS)
+  for name, (spec, make_job) in settings.items():
+    if name in out:
+      print_fn(f'{name}: done earlier ({result_path(results_dir, name)}).')
+      continue
+    job = make_job()
+    start = time.time()
+    metrics = run_job(job, spec, os.path.join(checkpoints, f'{name}.npz'),
+                      save_every, resume,
+                      progress(name, job) if progress else None)
+    out[name] = summarize(job, spec, metrics, time.time() - start)
+    path = result_path(results_dir, name)
+    _write_atomically(path, lambda f, r=out[name]: json.dump(r, f))
+    checkpoint = os.path.join(checkpoints, f'{name}.npz')
+    if os.path.exists(checkpoint):
+      os.remove(checkpoint)
+    print_fn(f'{name}: {time.time() - start:.0f} s; wrote {path}.')
+  return out
