@@ -109,6 +109,7 @@ def _write_atomically(path: str, write: Callable[[Any], None],
   with tempfile.NamedTemporaryFile(mode, dir=directory, delete=False,
                                    suffix='.tmp') as f:
     write(f)
+  os.chmod(f.name, 0o644)
   os.replace(f.name, path)
 
 
@@ -275,10 +276,14 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
     progress: (name, job) -> an anakin callback.
     print_fn: where progress lines go.
 
-  Raises:
+  Raises (before any work starts):
     ValueError: a stored result or checkpoint was made by another spec.
     FileExistsError: a checkpoint exists and `resume` is False.
+    OSError: `results_dir` cannot be written.
   """
+  os.makedirs(results_dir, exist_ok=True)
+  _write_atomically(os.path.join(results_dir, '.writable'), lambda f: None)
+  os.remove(os.path.join(results_dir, '.writable'))
   out = {}
   # Every stored result is checked before any work starts.
   for name, (spec, _) in settings.items():
@@ -288,6 +293,14 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
       _check_spec(stored['spec'], spec, path)
       out[name] = stored
   checkpoints = os.path.join(results_dir, CHECKPOINTS)
+  for name, (spec, _) in settings.items():
+    path = os.path.join(checkpoints, f'{name}.npz')
+    if name not in out and os.path.exists(path):
+      if not resume:
+        raise FileExistsError(f'{path} holds a half-finished run of this '
+                              'setting; pass --resume to continue it.')
+      with np.load(path) as data:
+        _check_spec(json.loads(str(data['header']))['spec'], spec, path)
   for name, (spec, make_job) in settings.items():
     if name in out:
       print_fn(f'{name}: done earlier ({result_path(results_dir, name)}).')
