@@ -39,8 +39,9 @@ Metrics = Any
 StepFn = Callable[[State], Tuple[State, Metrics]]
 # (chunks done, environment steps done per seed, metrics of this chunk).
 Callback = Callable[[int, int, Metrics], None]
-# (chunks done, the state on the host [S, ...]): e.g. to save a checkpoint.
-StateCallback = Callable[[int, State], None]
+# (chunks done, () -> the state fetched to the host [S, ...]): e.g. to save
+# a checkpoint; called after every chunk, fetching only when asked to.
+StateCallback = Callable[[int, Callable[[], State]], None]
 
 
 def force_host_devices(n: int) -> None:
@@ -95,8 +96,7 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
         callback: Optional[Callback] = None,
         devices: Optional[list] = None,
         max_seeds_per_group: Optional[int] = None,
-        state_callback: Optional[StateCallback] = None,
-        state_every: int = 1
+        state_callback: Optional[StateCallback] = None
         ) -> Tuple[State, Metrics]:
   """Runs `step_fn` `num_steps` times on every seed of `state`.
 
@@ -116,9 +116,8 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
       group's parameters stay in the CPU caches, where one vmap over all of
       a device's seeds streams them from memory every step. The results are
       the same; only the speed changes.
-    state_callback: called with the state, fetched to the host, after every
-      `state_every` chunks and after the last.
-    state_every: chunks between `state_callback` calls.
+    state_callback: called after every chunk with the chunks done and a
+      function that fetches the state to the host.
 
   Returns:
     (final state [S, ...], metrics [num_steps // chunk_size, S, ...]).
@@ -137,8 +136,6 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
   if max_seeds_per_group is not None and max_seeds_per_group < 1:
     raise ValueError('max_seeds_per_group must be >= 1, got '
                      f'{max_seeds_per_group}.')
-  if state_every < 1:
-    raise ValueError(f'state_every must be >= 1, got {state_every}.')
   group = max(g for g in range(1, per_device + 1) if per_device % g == 0
               and g <= (max_seeds_per_group or per_device))
   run_chunk = _chunk_fn(step_fn, reduce_fn, chunk_size, per_device, group,
@@ -151,9 +148,8 @@ def run(step_fn: StepFn, state: State, num_steps: int, chunk_size: int, *,
     chunks.append(metrics)
     if callback is not None:
       callback(i + 1, (i + 1) * chunk_size, metrics)
-    if state_callback is not None and (
-        (i + 1) % state_every == 0 or i + 1 == num_steps // chunk_size):
-      state_callback(i + 1, _unshard(jax.device_get(state)))
+    if state_callback is not None:
+      state_callback(i + 1, lambda: _unshard(jax.device_get(state)))
   metrics = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *chunks)
   return _unshard(state), metrics
 

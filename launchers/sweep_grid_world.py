@@ -142,15 +142,19 @@ def main(argv):
   anakin.force_host_devices(2)  # Seeds split over both cores.
   # pylint: disable=g-import-not-at-top
   from bmg_agents.experiments import results
+  from bmg_agents.experiments import stopping
   from bmg_agents.experiments import sweep
   settings = make_settings(_config_class(_AGENT.value))
-  try:
-    done = sweep.run_sweep(
-        settings, _RESULTS_DIR.value, _SAVE_EVERY.value, _RESUME.value,
-        progress=lambda name, job: anakin.Progress(
-            job.num_rows * job.row_steps, _NUM_SEEDS.value, label=name))
-  except (ValueError, OSError) as e:
-    raise app.UsageError(str(e)) from None
+  # A signal: the running setting saves a checkpoint, exit 130 / 143.
+  with stopping.StopOnSignal() as stop:
+    try:
+      done = sweep.run_sweep(
+          settings, _RESULTS_DIR.value, _SAVE_EVERY.value, _RESUME.value,
+          progress=lambda name, job: anakin.Progress(
+              job.num_rows * job.row_steps, _NUM_SEEDS.value, label=name),
+          stop=stop)
+    except (ValueError, OSError) as e:
+      raise app.UsageError(str(e)) from None
   for name, result in done.items():
     totals = np.asarray(result['totals'])[:, None]
     mean, stderr = results.mean_and_stderr(totals)

@@ -178,3 +178,36 @@ def test_sweep_launcher_refuses_a_bad_axis_in_one_line(tmp_path):
   last = result.stderr.splitlines()[-1]
   assert 'learning_rate' in last and 'zero' in last, result.stderr[-2000:]
   assert not os.listdir(tmp_path)  # Refused before any work.
+
+
+def test_sigterm_stops_a_sweep_with_a_checkpoint_it_resumes_from(tmp_path):
+  command = [sys.executable, os.path.join(_ROOT, 'launchers',
+                                          'sweep_grid_world.py'),
+             '--agent=q_lambda', '--config=hidden_sizes=8',
+             '--config=meta_hidden_size=4', '--num_seeds=2',
+             '--num_steps=100000000', '--log_every=100', '--save_every=1',
+             f'--results_dir={tmp_path}']
+  env = dict(os.environ, PYTHONPATH=_ROOT)
+  process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True)
+  checkpoint = tmp_path / 'checkpoints' / 'base.npz'
+  try:
+    deadline = time.time() + 120
+    while not checkpoint.exists():
+      assert process.poll() is None and time.time() < deadline
+      time.sleep(.2)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+  finally:
+    with contextlib.suppress(ProcessLookupError):
+      os.killpg(process.pid, signal.SIGKILL)
+  assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+  assert 'base: stopped' in stdout and checkpoint.exists()
+  assert not (tmp_path / 'base.json').exists()
+  # Without --resume the half-finished setting is refused, in one line.
+  again = subprocess.run(command, capture_output=True, text=True, env=env,
+                         timeout=120)
+  assert again.returncode != 0
+  assert again.stderr.splitlines()[-1].endswith(
+      'pass --resume to continue it.')

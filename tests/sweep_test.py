@@ -68,10 +68,16 @@ def test_interrupted_and_resumed_equals_uninterrupted(make_job, tmp_path):
     sweep.run_job(job, spec, checkpoint, save_every=2)
   with pytest.raises(ValueError, match="setting: stored 1, requested 2"):
     sweep.run_job(job, {'setting': 2}, checkpoint, save_every=2, resume=True)
+  # A stop (a signal) after row 4 of the resumed run saves at row 4.
+  rows = []
+  stopped = sweep.run_job(job, spec, checkpoint, save_every=3, resume=True,
+                          progress=lambda row, *_: rows.append(row),
+                          stop=lambda: rows[-1] == 4)
+  assert stopped is None and rows == [3, 4]  # Rows 1-2 not rerun.
   rows = []
   resumed = sweep.run_job(job, spec, checkpoint, save_every=2, resume=True,
                           progress=lambda row, *_: rows.append(row))
-  assert rows == list(range(3, job.num_rows + 1))  # Rows 1-2 not rerun.
+  assert rows == list(range(5, job.num_rows + 1))
   assert set(resumed) == set(whole)
   for key in whole:  # Bit for bit.
     np.testing.assert_array_equal(resumed[key], whole[key], err_msg=key)

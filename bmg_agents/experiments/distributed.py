@@ -37,7 +37,6 @@ learners are made inside the nodes.
 import os
 import signal
 import tempfile
-import threading
 import time
 from typing import Optional
 
@@ -53,13 +52,13 @@ import psutil
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
 from bmg_agents.experiments import single_process
+from bmg_agents.experiments import stopping
 
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 _POLL_SECS = .5
 _WATCH_SECS = .2
 # Nodes still running this long after a stop are killed.
 _STOP_SECS = 15.
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Where a node's `stop_program()` marks the program as finished.
 _PROGRAM_DIR = 'BMG_AGENTS_PROGRAM_DIR'
 _COMPLETED = 'completed' 
@@ -286,35 +285,6 @@ class NodeFailure(RuntimeError):
   """A node of a running program ended (or raised) before the program's stop."""
 
 
-class _SignalRecorder:
-  """Within it, SIGINT and SIGTERM are recorded, then passed on if `forward`.
-
-  local_mp: the launcher stops the node processes itself; local_mt: the node
-  threads stop through Launchpad's handlers, so signals are forwarded.
-  """
-
-  def __init__(self, forward: bool):
-    self._forward = forward
-    self.received = []
-    self._previous = {}
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for sig in _STOP_SIGNALS:
-        self._previous[sig] = signal.signal(sig, self._handle)
-    return self
-
-  def _handle(self, sig, frame):
-    self.received.append(sig)
-    previous = self._previous.get(sig)
-    if self._forward and callable(previous):
-      previous(sig, frame)
-
-  def __exit__(self, *exc_info):
-    for sig, previous in self._previous.items():
-      signal.signal(sig, previous)
-
-
 def _title(wrapper: psutil.Process) -> str:
   """The node's name from Launchpad's `decorate_output COLOUR TITLE CMD`."""
   try:
@@ -353,7 +323,7 @@ def _group(title: str) -> str:
   return title.split('/')[0]
 
 
-def _watch_nodes(wrappers: dict, recorder: _SignalRecorder,
+def _watch_nodes(wrappers: dict, recorder: stopping.StopOnSignal,
                  completed) -> Optional[str]:
   """Waits for every node process to end; stops them all at the first
   signal or at the first node that ends before any stop.
@@ -430,7 +400,10 @@ def launch(program: lp.Program, launch_type: str = 'local_mp',
       manager = lp.launch(program, launch_type=launch_type,
                           terminal='current_terminal',
                           local_resources=local_resources)
-      with _SignalRecorder(forward=launch_type == 'local_mt') as recorder:
+      # local_mp: the watcher stops the node processes; local_mt: Launchpad's
+      # handlers stop the node threads, so signals go on to them.
+      with stopping.StopOnSignal(forward=launch_type == 'local_mt',
+                                 exit_on_signal=False) as recorder:
         if launch_type == 'local_mp':
           started = sorted(set(psutil.Process().children()) - before,
                            key=lambda p: (p.create_time(), p.pid))
@@ -444,6 +417,6 @@ def launch(program: lp.Program, launch_type: str = 'local_mp',
         except Exception as e:  # pylint: disable=broad-except
           raise NodeFailure(f'a node failed: {e!r}') from e
       if not completed():
-        raise SystemExit(128 + (recorder.received or [signal.SIGTERM])[0])
+        raise SystemExit(128 + (recorder.signum or signal.SIGTERM))
     finally:
       del os.environ[_PROGRAM_DIR]

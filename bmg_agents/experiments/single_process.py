@@ -23,8 +23,6 @@ queued, so a learner never blocks on data that only this thread can make
 
 import functools
 import gc
-import signal
-import threading
 import time
 from typing import Dict, List, Optional
 
@@ -37,6 +35,7 @@ import reverb
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
+from bmg_agents.experiments import stopping
 
 
 class _LearningActor(core.Actor):
@@ -68,38 +67,6 @@ class _LearningActor(core.Actor):
       self._actor.update(wait=True)  # Act on the newest parameters.
       if self._checkpointer is not None:
         self._checkpointer.save()  # Only every time_delta_minutes.
-
-
-class _StopOnSignal:
-  """SIGINT / SIGTERM ask the run to stop after the current step.
-
-  The run then saves a checkpoint and closes its logs; leaving the block
-  exits with 128 + the signal's number (130 / 143), as a shell expects of a
-  stopped job.
-  """
-
-  def __init__(self):
-    self.signum = None
-    self._previous = {}
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for signum in (signal.SIGINT, signal.SIGTERM):
-        self._previous[signum] = signal.signal(signum, self._handle)
-    return self
-
-  def _handle(self, signum, frame):
-    del frame
-    self.signum = signum
-
-  def __exit__(self, exc_type, *exc):
-    for signum, handler in self._previous.items():
-      signal.signal(signum, handler)
-    if exc_type is None and self.signum is not None:
-      raise SystemExit(128 + self.signum)
-
-  def __call__(self) -> bool:
-    return self.signum is not None
 
 
 def make_learner(experiment, random_key, networks, dataset,
@@ -162,7 +129,7 @@ def run_experiment(experiment: config_lib.ExperimentConfig
                              adder, variable_source=learner)
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   logger = experiment.make_logger('actor', 'actor_steps')
-  with _StopOnSignal() as stop:
+  with stopping.StopOnSignal() as stop:
     loop = environment_loop.EnvironmentLoop(
         environment,
         _LearningActor(actor, learner, builder, replay_client, checkpointer),
@@ -206,7 +173,7 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   logger = experiment.make_logger('evaluator', 'learner_steps')
   rows, start = [], time.time()
-  with _StopOnSignal() as stop:
+  with stopping.StopOnSignal() as stop:
     try:
       for step in range(1, experiment.max_num_learner_steps + 1):
         learner.step()

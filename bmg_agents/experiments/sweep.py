@@ -149,17 +149,20 @@ def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
 def run_job(job: FusedJob, spec: Mapping[str, Any],
             checkpoint: Optional[str] = None, save_every: int = 0,
             resume: bool = False,
-            progress: Optional[anakin.Callback] = None
-            ) -> Dict[str, np.ndarray]:
+            progress: Optional[anakin.Callback] = None,
+            stop: Optional[Callable[[], bool]] = None
+            ) -> Optional[Dict[str, np.ndarray]]:
   """Runs `job` to its end; metrics as [seeds, rows] arrays.
 
   Args:
     job: the fused run.
     spec: what identifies the setting (JSON-able); stored in checkpoints.
     checkpoint: the checkpoint's path; None: no checkpoints.
-    save_every: metric rows between checkpoints (0: none).
+    save_every: metric rows between checkpoints (0: none but at a stop).
     resume: continue from `checkpoint` if it exists (else it is refused).
     progress: an anakin callback (chunks, environment steps, metrics).
+    stop: polled after every row; when it says so, the run saves a
+      checkpoint and returns None (e.g. a `stopping.StopOnSignal`).
 
   Raises:
     FileExistsError: a checkpoint exists and `resume` is False.
@@ -173,25 +176,34 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
     rows_done, state, done = load_checkpoint(checkpoint, spec, state)
   chunks = []
 
-  def save(rows, new_state):
-    if checkpoint:
-      so_far = [done] if done else []
-      so_far += chunks
-      save_checkpoint(checkpoint, spec, rows_done + rows, new_state,
-                      _concatenate(so_far))
+  class _Stopped(Exception):
+    pass
 
   def keep(i, steps, metrics):  # [S, ...] metrics of one row.
+    del steps
     chunks.append({k: np.asarray(v)[None] for k, v in metrics.items()})
     if progress is not None:
       progress(rows_done + i, (rows_done + i) * job.row_steps, metrics)
 
+  def after_row(i, get_state):
+    stopping = stop is not None and stop()
+    last = rows_done + i == job.num_rows
+    if checkpoint and not last and (
+        stopping or (save_every and (rows_done + i) % save_every == 0)):
+      save_checkpoint(checkpoint, spec, rows_done + i, get_state(),
+                      _concatenate(([done] if done else []) + chunks))
+    if stopping:
+      raise _Stopped
+
   remaining = job.num_rows - rows_done
   if remaining > 0:
-    anakin.run(job.step_fn, state, remaining * job.calls_per_row,
-               job.calls_per_row, callback=keep,
-               max_seeds_per_group=job.max_seeds_per_group,
-               state_callback=save if checkpoint and save_every else None,
-               state_every=max(save_every, 1))
+    try:
+      anakin.run(job.step_fn, state, remaining * job.calls_per_row,
+                 job.calls_per_row, callback=keep,
+                 max_seeds_per_group=job.max_seeds_per_group,
+                 state_callback=after_row)
+    except _Stopped:
+      return None
   metrics = _concatenate(([done] if done else []) + chunks)
   # [rows, S] -> [S, rows].
   return {k: np.swapaxes(v, 0, 1) for k, v in metrics.items()}
@@ -264,6 +276,7 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
               results_dir: str, save_every: int = 0, resume: bool = False,
               progress: Optional[Callable[[str, FusedJob],
                                           anakin.Callback]] = None,
+              stop: Optional[Callable[[], bool]] = None,
               print_fn=print) -> Dict[str, Dict[str, Any]]:
   """Runs every setting not finished yet; returns {name: results}.
 
@@ -274,6 +287,9 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
     save_every: metric rows between a running setting's checkpoints.
     resume: continue half-finished settings from their checkpoints.
     progress: (name, job) -> an anakin callback.
+    stop: polled after every row (see `run_job`); once it says so, the
+      running setting saves a checkpoint and the sweep returns the settings
+      finished so far.
     print_fn: where progress lines go.
 
   Raises (before any work starts):
@@ -309,7 +325,10 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
     start = time.time()
     metrics = run_job(job, spec, os.path.join(checkpoints, f'{name}.npz'),
                       save_every, resume,
-                      progress(name, job) if progress else None)
+                      progress(name, job) if progress else None, stop)
+    if metrics is None:
+      print_fn(f'{name}: stopped; its checkpoint is under {checkpoints}.')
+      return out
     out[name] = summarize(job, spec, metrics, time.time() - start)
     path = result_path(results_dir, name)
     _write_atomically(path, lambda f, r=out[name]: json.dump(r, f))
