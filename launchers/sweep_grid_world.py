@@ -21,7 +21,8 @@
 
 Each setting (one value per --sweep axis, on top of the --config fields) is
 one fused run of all seeds; when it ends, `<results_dir>/<setting>.json`
-holds its results (commit these). A rerun skips finished settings and
+holds its results (commit these); <results_dir>/sweep.png draws every
+finished setting. A rerun skips finished settings and
 refuses a results_dir whose settings were made differently; --resume
 continues a half-finished setting from its checkpoint (saved every
 --save_every rows under <results_dir>/checkpoints/, which git ignores).
@@ -29,6 +30,7 @@ continues a half-finished setting from its checkpoint (saved every
 
 import itertools
 import json
+import os
 
 from absl import app
 from absl import flags
@@ -141,6 +143,7 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   anakin.force_host_devices(2)  # Seeds split over both cores.
   # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import plotting
   from bmg_agents.experiments import results
   from bmg_agents.experiments import stopping
   from bmg_agents.experiments import sweep
@@ -155,6 +158,14 @@ def main(argv):
           stop=stop)
     except (ValueError, OSError) as e:
       raise app.UsageError(str(e)) from None
+  schedule = ('entropy_weight', 'entropy weight') if (
+      _AGENT.value == 'actor_critic') else ('epsilon', 'ε')
+  png = os.path.join(_RESULTS_DIR.value, 'sweep.png')
+  plotting.plot_curves(png, plotting.two_colors_panels(
+      {n: r['curves'] for n, r in done.items()},
+      {n: r['curve_steps'] for n, r in done.items()}, _FLIP_PERIOD.value,
+      *schedule))
+  print(f'Wrote {png}.')
   for name, result in done.items():
     totals = np.asarray(result['totals'])[:, None]
     mean, stderr = results.mean_and_stderr(totals)
