@@ -15,9 +15,10 @@
 """The Launchpad program of an experiment, and how to launch it here.
 
 Nodes: replay (Reverb), counter, learner, `num_actors` actors and the
-experiment's evaluators. One stop rule: every actor acts until the actors'
-global step count reaches the budget, reports that it is done and idles
-(so do the runtime's evaluators); the learner keeps learning until every
+experiment's evaluators. One stop rule: each actor takes its share of the
+step budget (together exactly the budget), reports that it is done and
+idles (so do the runtime's evaluators, once the actors' global count
+reaches the budget); the learner keeps learning until every
 one of them is done (an actor may be blocked inserting into a full queue
 that only the learner drains), saves a final checkpoint and stops the whole
 program (`stop_program()`). The stop comes from the learner because it is
@@ -36,6 +37,7 @@ learners are made inside the nodes.
 
 import os
 import signal
+import sys
 import tempfile
 import time
 from typing import Optional
@@ -57,11 +59,13 @@ from bmg_agents.experiments import stopping
 LAUNCH_TYPES = ('local_mp', 'local_mt')
 _POLL_SECS = .5
 _WATCH_SECS = .2
-# Nodes still running this long after a stop are killed.
-_STOP_SECS = 15.
+# A group of nodes still running this long after its SIGTERM is killed.
+_STOP_SECS = 10.
 # Where a node's `stop_program()` marks the program as finished.
 _PROGRAM_DIR = 'BMG_AGENTS_PROGRAM_DIR'
-_COMPLETED = 'completed' 
+# Set to '1' for the node processes of a local_mp program.
+_NODE_PROCESSES = 'BMG_AGENTS_NODE_PROCESSES'
+_COMPLETED = 'completed'
 # How long the learner waits, after the budget, for actors to report done.
 _DONE_GRACE_SECS = 30.
 
@@ -74,6 +78,21 @@ def _done(counter, num_actors: int, num_evaluators: int) -> bool:
   counts = counter.get_counts()
   return (counts.get('actor_done', 0) >= num_actors and
           counts.get('evaluator_done', 0) >= num_evaluators)
+
+
+def _end_node_process():
+  """Ends a `local_mp` node's process once its node has stopped.
+
+  The interpreter's teardown of TensorFlow, XLA and Reverb takes seconds
+  (tens under load) and has nothing left to save: the logs are flushed per
+  row and the learner has saved its checkpoint. Node threads (`local_mt`)
+  just return.
+  """
+  if os.environ.get(_NODE_PROCESSES) == '1':
+    logging.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # pylint: disable=protected-access
 
 
 def _wait_for_stop():
@@ -104,6 +123,7 @@ class _LearnerNode:
       _wait_for_stop()
     if not saved:  # Stopped from outside, or by another node's failure.
       self._save()
+    _end_node_process()
 
   def _learn_to_budget(self):
     """Learns until the budget, then until every actor is done (or 30 s)."""
@@ -136,7 +156,7 @@ class _LearnerNode:
 
 
 class _ActorNode:
-  """Acts until the actors' global budget, reports done, waits for the stop.
+  """Acts for its steps, reports done, waits for the stop.
 
   An actor node that returned would make Launchpad stop the program at once,
   taking the replay server away from a learner that may be reading from it;
@@ -145,15 +165,18 @@ class _ActorNode:
   runtime's evaluators are nodes of this kind too.
   """
 
-  def __init__(self, loop: environment_loop.EnvironmentLoop, counter):
+  def __init__(self, loop: environment_loop.EnvironmentLoop, counter,
+               num_steps: Optional[int] = None):
     self._loop = loop
     self._counter = counter
+    self._num_steps = num_steps
 
   def run(self):
     with signals.runtime_terminator():
-      self._loop.run()
+      self._loop.run(self._num_steps)
       self._counter.increment(done=1)
       _wait_for_stop()
+    _end_node_process()
 
 
 class _Nodes:
@@ -189,8 +212,9 @@ class _Nodes:
                         *self._num_workers, checkpointer)
 
   def _acting_node(self, random_key, counter, label: str, make_actor,
-                   instance=None) -> _ActorNode:
-    """A loop of `make_actor(key, policy)` that stops at the budget."""
+                   instance=None, num_steps=None) -> _ActorNode:
+    """A loop of `make_actor(key, policy)` that takes `num_steps` steps
+    (None: until the actors' global count reaches the budget)."""
     experiment = self._experiment
     environment_key, actor_key = jax.random.split(random_key)
     environment = experiment.environment_factory(
@@ -205,15 +229,20 @@ class _Nodes:
         logger=experiment.make_logger(label, f'{label}_steps', instance),
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
-        should_stop=lambda: _actor_steps(counter) >= budget), own_counter)
+        should_stop=None if num_steps is not None else (
+            lambda: _actor_steps(counter) >= budget)), own_counter, num_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
+    """Takes its share of the budget: together the actors take all of it."""
     builder = self._experiment.builder
+    budget = self._experiment.max_num_actor_steps
+    num_actors = self._num_workers[0]
+    share = budget // num_actors + (actor_id < budget % num_actors)
     return self._acting_node(
         random_key, counter, 'actor',
         lambda key, policy: builder.make_actor(
             key, policy, builder.make_adder(replay), variable_source),
-        actor_id)
+        actor_id, share)
 
   def evaluator(self, random_key, variable_source, counter):
     """Acts with the learner's newest parameters, without an adder."""
@@ -330,7 +359,8 @@ def _watch_nodes(wrappers: dict, recorder: stopping.StopOnSignal,
 
   The stop goes group by group, the last launched first (actors, then the
   learner, then the counter and replay they call: a node whose server has
-  gone may sit in an RPC that its stop cannot interrupt).
+  gone may sit in an RPC that its stop cannot interrupt); a group still
+  running `_STOP_SECS` after its SIGTERM is killed.
 
   Args:
     wrappers: {Launchpad's per-node wrapper process: the node's name}, in
@@ -341,27 +371,28 @@ def _watch_nodes(wrappers: dict, recorder: stopping.StopOnSignal,
   Returns:
     The name of the first node that ended before the program's stop.
   """
-  failed, stop_time, to_stop, stopping = None, None, [], None
+  failed, to_stop, stopping, stopping_since = None, None, None, 0.
   while wrappers:
     for wrapper in [w for w in wrappers if _has_ended(w)]:
       title = wrappers.pop(wrapper)
-      if stop_time is None and not (recorder.received or completed()):
+      if to_stop is None and not (recorder.received or completed()):
         failed = title
         logging.error('Node %s ended before the program stopped; stopping '
                       'the other nodes.', title)
-    if stop_time is None and (failed or recorder.received or completed()):
-      stop_time = time.time()
+    if to_stop is None and (failed or recorder.received or completed()):
       to_stop = list(dict.fromkeys(map(_group, wrappers.values())))
-    running = set(map(_group, wrappers.values()))
-    while to_stop and stopping not in running:
-      stopping = to_stop.pop()
-      _signal_nodes([w for w, t in wrappers.items() if _group(t) == stopping],
-                    signal.SIGTERM)
-    if stop_time is not None and time.time() - stop_time > _STOP_SECS:
-      logging.error('Nodes %s did not stop within %.0f s; killing them.',
-                    sorted(wrappers.values()), _STOP_SECS)
-      _signal_nodes(wrappers, signal.SIGKILL, whole_tree=True)
-      stop_time = float('inf')  # Killed once; now only wait.
+    if to_stop is not None:
+      group = [w for w, t in wrappers.items() if _group(t) == stopping]
+      if group and time.time() - stopping_since > _STOP_SECS:
+        logging.error('Nodes %s did not stop within %.0f s; killing them.',
+                      sorted(wrappers[w] for w in group), _STOP_SECS)
+        _signal_nodes(group, signal.SIGKILL, whole_tree=True)
+        stopping_since = float('inf')  # Killed once; now only wait.
+      elif not group and to_stop:
+        stopping, stopping_since = to_stop.pop(), time.time()
+        _signal_nodes([w for w, t in wrappers.items()
+                       if _group(t) == stopping], signal.SIGTERM)
+        continue
     time.sleep(_WATCH_SECS)
   return failed
 
@@ -395,6 +426,7 @@ def launch(program: lp.Program, launch_type: str = 'local_mp',
   with tempfile.TemporaryDirectory(prefix='bmg_program_') as directory:
     completed = lambda: os.path.exists(os.path.join(directory, _COMPLETED))
     os.environ[_PROGRAM_DIR] = directory  # Children inherit it.
+    os.environ[_NODE_PROCESSES] = str(int(launch_type == 'local_mp'))
     try:
       before = set(psutil.Process().children())
       manager = lp.launch(program, launch_type=launch_type,
@@ -419,4 +451,4 @@ def launch(program: lp.Program, launch_type: str = 'local_mp',
       if not completed():
         raise SystemExit(128 + (recorder.signum or signal.SIGTERM))
     finally:
-      del os.environ[_PROGRAM_DIR]
+      del os.environ[_PROGRAM_DIR], os.environ[_NODE_PROCESSES]
