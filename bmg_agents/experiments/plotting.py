@@ -188,7 +188,7 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
             'cumulative reward (mean ± s.e.)', cumulative, flips),
       Panel('Reward rate across reward flips', 'environment steps',
             'reward per step (mean ± s.e.)', rate, flips),
-      Panel(f'Meta-learned {schedule_label} across flips',
+      Panel(f'{schedule_label[0].upper()}{schedule_label[1:]} across flips',
             'environment steps', f'{schedule_label} (mean ± s.e.)', schedule,
             flips)]
 
