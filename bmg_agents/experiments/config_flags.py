@@ -24,7 +24,7 @@ error naming the field, before any work starts.
 import dataclasses
 import re
 import typing
-from typing import Any, Dict, Iterable, Tuple, Type
+from typing import Any, Dict, Iterable, Mapping, Tuple, Type
 
 from absl import app
 from absl import flags
@@ -135,3 +135,15 @@ def from_flags(cls: Type[Any], exclude: Iterable[str] = (),
     return cls(**_values(cls, set(exclude), flag_values, overrides))
   except ValueError as e:
     raise app.UsageError(str(e)) from None
+
+
+def from_strings(cls: Type[Any], fields: Mapping[str, str]) -> Any:
+  """`cls` from {field: value as on a command line}, parsed by the flags
+  `define_flags` makes; an unknown field or a bad value: UsageError."""
+  values = flags.FlagValues()
+  define_flags(cls, flag_values=values)
+  try:
+    values([cls.__name__] + [f'--{k}={v}' for k, v in fields.items()])
+  except flags.Error as e:
+    raise app.UsageError(f'{cls.__name__}: {e}') from None
+  return from_flags(cls, flag_values=values)

@@ -405,7 +405,8 @@ def launch(program: lp.Program, launch_type: str = 'local_mp',
   experiment's learner calls it at the budget) is the program's success;
   a SIGINT/SIGTERM to this process stops every node; a node process that
   ends before either (killed, crashed) stops every other node and fails
-  the program. Nodes still running `_STOP_SECS` after a stop are killed.
+  the program. A group of nodes still running `_STOP_SECS` after its
+  SIGTERM is killed (see `_watch_nodes`).
 
   Args:
     program: the program.

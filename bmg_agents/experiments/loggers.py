@@ -81,9 +81,6 @@ class CSVLogger(loggers.Logger):
       self._writer = None
 
 
-_WATCHED_SUFFIXES = ('loss', 'grad_norm')
-
-
 class NonFiniteError(FloatingPointError):
   """A logged quantity became NaN or infinite."""
 
@@ -101,7 +98,7 @@ class _FiniteCheck(loggers.Logger):
   def write(self, data: Mapping[str, Any]) -> None:
     self._logger.write(data)
     for key, value in data.items():
-      if not key.endswith(_WATCHED_SUFFIXES):
+      if not key.endswith(results.WATCHED_SUFFIXES):
         continue
       value = np.asarray(value, dtype=np.float64)
       if np.isinf(value).any() or (key in self._measured and

@@ -61,15 +61,41 @@ def check_columns(row: Row, columns: Sequence[str], where: str) -> None:
         'same keys in every row.')
 
 
+def write_atomically(path: str, write, mode: str = 'w', **open_kwargs
+                     ) -> None:
+  """`write(file)` into a temporary file beside `path`, then moved into place:
+  a reader never sees half a file, and an interrupted write leaves the old
+  one intact. Missing directories are created."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  handle, temporary = tempfile.mkstemp(
+      dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.partial')
+  try:
+    # mkstemp's file is private (0o600); results are read by others.
+    os.chmod(temporary, os.stat(path).st_mode if os.path.isfile(path)
+             else 0o644)
+    with os.fdopen(handle, mode, **open_kwargs) as f:
+      write(f)
+    os.replace(temporary, path)
+  except BaseException:
+    os.remove(temporary)
+    raise
+
+
+# Columns whose divergence ends a run: a loss or a gradient norm that is
+# infinite, or NaN after it has held a finite value (the worker logs' check
+# and the fused sweeps' `diverged_seeds`).
+WATCHED_SUFFIXES = ('loss', 'grad_norm')
+
+
 def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
                columns: Optional[Sequence[str]] = None) -> str:
   """Writes rows to the CSV `path` with fixed columns; returns `path`.
 
   The columns are `columns` if given, else the keys of the first row; a
   row may omit a column (its cell stays blank and reads back as NaN) but a
-  key that is not a column raises. The file is written to a temporary file
-  beside it and moved into place, so a reader never sees half a file and an
-  interrupted write leaves the old one intact.
+  key that is not a column raises. The file is written atomically
+  (`write_atomically`).
 
   Args:
     path: the CSV to write; missing directories are created.
@@ -96,22 +122,11 @@ def write_rows(path: str, rows: Iterable[Row], overwrite: bool = False,
     raise ValueError(f'write_rows: no rows to write to {path}.')
   for i, row in enumerate(rows):
     check_columns(row, columns, f'row {i} for {path}')
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  handle, temporary = tempfile.mkstemp(
-      dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.partial')
-  try:
-    # mkstemp's file is private (0o600); results are read by others.
-    os.chmod(temporary, os.stat(path).st_mode if os.path.isfile(path)
-             else 0o644)
-    with os.fdopen(handle, 'w', newline='') as f:
-      writer = csv.DictWriter(f, fieldnames=columns)
-      writer.writeheader()
-      writer.writerows(rows)
-    os.replace(temporary, path)
-  except BaseException:
-    os.remove(temporary)
-    raise
+  def write(f):
+    writer = csv.DictWriter(f, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+  write_atomically(path, write, newline='')
   return path
 
 
@@ -269,11 +284,16 @@ def summary(results: Mapping[str, Metrics],
   intervals = per_label(interval_steps, results)
   lines = []
   for label, metrics in results.items():
-    totals = total_reward(metrics, intervals[label])[:, None]
-    mean, stderr = mean_and_stderr(totals)
-    lines.append(f'{label}: total reward {mean[0]:,.0f} ± {stderr[0]:,.0f} '
-                 f'(s.e., n={num_seeds(totals)} seeds)')
+    lines.append(total_line(label, total_reward(metrics, intervals[label])))
   return lines
+
+
+def total_line(label: str, totals: np.ndarray) -> str:
+  """'label: total reward mean ± s.e. (n=N seeds)' of [seeds] totals."""
+  totals = np.asarray(totals, dtype=float)[:, None]
+  mean, stderr = mean_and_stderr(totals)
+  return (f'{label}: total reward {mean[0]:,.0f} ± {stderr[0]:,.0f} '
+          f'(s.e., n={num_seeds(totals)} seeds)')
 
 
 def per_label(value: Union[int, Mapping[str, int]],

@@ -33,17 +33,20 @@ Imports neither acme nor matplotlib.
 """
 
 import dataclasses
+import functools
+import itertools
 import json
 import math
 import os
-import tempfile
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from absl import app
 import jax
 import numpy as np
 
 from bmg_agents import anakin
+from bmg_agents.experiments import config_flags
 from bmg_agents.experiments import results
 
 # Version of the results and checkpoint files; bump when either changes.
@@ -51,8 +54,6 @@ FORMAT = 1
 CHECKPOINTS = 'checkpoints'
 # Points per stored curve (bins of whole metric rows).
 MAX_CURVE_POINTS = 200
-# A metric that diverges: the same names the worker logs check.
-_WATCHED_SUFFIXES = ('loss', 'grad_norm')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,17 +103,6 @@ def _check_spec(stored: Mapping[str, Any], wanted: Mapping[str, Any],
                      '; use another results_dir or remove the file.')
 
 
-def _write_atomically(path: str, write: Callable[[Any], None],
-                      mode: str = 'w') -> None:
-  directory = os.path.dirname(path) or '.'
-  os.makedirs(directory, exist_ok=True)
-  with tempfile.NamedTemporaryFile(mode, dir=directory, delete=False,
-                                   suffix='.tmp') as f:
-    write(f)
-  os.chmod(f.name, 0o644)
-  os.replace(f.name, path)
-
-
 def save_checkpoint(path: str, spec: Mapping[str, Any], rows_done: int,
                     state: Any, metrics: Mapping[str, np.ndarray]) -> None:
   """Writes a setting's state and its metric rows so far, atomically."""
@@ -121,8 +111,19 @@ def save_checkpoint(path: str, spec: Mapping[str, Any], rows_done: int,
   arrays.update({f'metric_{k}': np.asarray(v) for k, v in metrics.items()})
   header = json.dumps({'format': FORMAT, 'spec': dict(spec),
                        'rows_done': rows_done})
-  _write_atomically(path, lambda f: np.savez(f, header=np.array(header),
-                                             **arrays), mode='wb')
+  results.write_atomically(
+      path, lambda f: np.savez(f, header=np.array(header), **arrays), 'wb')
+
+
+def _checked_header(data, spec: Mapping[str, Any], path: str
+                    ) -> Dict[str, Any]:
+  """A checkpoint's header, refused if another format or spec made it."""
+  header = json.loads(str(data['header']))
+  if header.get('format') != FORMAT:
+    raise ValueError(f'{path} has format {header.get("format")}, this '
+                     f'version reads {FORMAT}.')
+  _check_spec(header['spec'], spec, path)
+  return header
 
 
 def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
@@ -133,11 +134,7 @@ def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
     ValueError: if it was made by another format or another setting.
   """
   with np.load(path) as data:
-    header = json.loads(str(data['header']))
-    if header.get('format') != FORMAT:
-      raise ValueError(f'{path} has format {header.get("format")}, this '
-                       f'version reads {FORMAT}.')
-    _check_spec(header['spec'], spec, path)
+    header = _checked_header(data, spec, path)
     treedef = jax.tree_util.tree_structure(like)
     state = jax.tree_util.tree_unflatten(
         treedef, [data[f'state_{i}'] for i in range(treedef.num_leaves)])
@@ -221,7 +218,7 @@ def diverged_seeds(metrics: Mapping[str, np.ndarray]) -> List[int]:
   was ever infinite (the rule of the worker logs' check)."""
   out = set()
   for key, values in metrics.items():
-    if not key.endswith(_WATCHED_SUFFIXES):
+    if not key.endswith(results.WATCHED_SUFFIXES):
       continue
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
@@ -262,6 +259,55 @@ def summarize(job: FusedJob, spec: Mapping[str, Any],
   }
 
 
+def grid(axes: Mapping[str, Sequence[Any]]) -> Dict[str, Dict[str, Any]]:
+  """{'a=1,b=x': {'a': 1, 'b': 'x'}} for every combination of the axes'
+  values ({'base': {}} without axes)."""
+  out = {}
+  for values in itertools.product(*axes.values()):
+    chosen = dict(zip(axes, values))
+    out[','.join(f'{k}={v}' for k, v in chosen.items()) or 'base'] = chosen
+  return out
+
+
+def make_spec(config: Any, **run: Any) -> Dict[str, Any]:
+  """A setting's spec: every config field (as 'config.<field>') and the
+  run's other choices, as they read back from JSON."""
+  return json.loads(json.dumps(
+      {**{f'config.{k}': v for k, v in vars(config).items()}, **run},
+      default=str))
+
+
+def parse_pairs(values: Sequence[str], flag: str) -> Dict[str, str]:
+  """{field: value} of 'field=value' strings; else a UsageError naming the
+  flag."""
+  pairs = [v.partition('=') for v in values]
+  if not all(k and sep for k, sep, _ in pairs):
+    raise app.UsageError(f'--{flag}: expected field=value, got {values}.')
+  return {k: v for k, _, v in pairs}
+
+
+def make_settings(cls, fields: Sequence[str], axes: Sequence[str],
+                  make_job: Callable[[Any], FusedJob], **run: Any):
+  """{name: (spec, job factory)} of every combination of the axes' values.
+
+  Args:
+    cls: the agent's config class; a setting's config is `fields` and its
+      axes' values (parsed by `config_flags.from_strings`).
+    fields: 'field=value' strings shared by every setting (--config).
+    axes: 'field=v1,v2,...' strings, one per axis of the grid (--sweep).
+    make_job: config -> the setting's `FusedJob`.
+    **run: the run's other choices (seeds, budget, ...), part of the spec.
+  """
+  fields = parse_pairs(fields, 'config')
+  axes = {k: v.split(',') for k, v in parse_pairs(axes, 'sweep').items()}
+  settings = {}
+  for name, chosen in grid(axes).items():
+    config = config_flags.from_strings(cls, {**fields, **chosen})
+    settings[name] = (make_spec(config, **run),
+                      functools.partial(make_job, config))
+  return settings
+
+
 def result_path(results_dir: str, name: str) -> str:
   return os.path.join(results_dir, f'{name}.json')
 
@@ -297,9 +343,9 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
     FileExistsError: a checkpoint exists and `resume` is False.
     OSError: `results_dir` cannot be written.
   """
-  os.makedirs(results_dir, exist_ok=True)
-  _write_atomically(os.path.join(results_dir, '.writable'), lambda f: None)
-  os.remove(os.path.join(results_dir, '.writable'))
+  probe = os.path.join(results_dir, '.writable')
+  results.write_atomically(probe, lambda f: None)
+  os.remove(probe)
   out = {}
   # Every stored result is checked before any work starts.
   for name, (spec, _) in settings.items():
@@ -316,7 +362,7 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
         raise FileExistsError(f'{path} holds a half-finished run of this '
                               'setting; pass --resume to continue it.')
       with np.load(path) as data:
-        _check_spec(json.loads(str(data['header']))['spec'], spec, path)
+        _checked_header(data, spec, path)
   for name, (spec, make_job) in settings.items():
     if name in out:
       print_fn(f'{name}: done earlier ({result_path(results_dir, name)}).')
@@ -331,7 +377,7 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
       return out
     out[name] = summarize(job, spec, metrics, time.time() - start)
     path = result_path(results_dir, name)
-    _write_atomically(path, lambda f, r=out[name]: json.dump(r, f))
+    results.write_atomically(path, lambda f, r=out[name]: json.dump(r, f))
     checkpoint = os.path.join(checkpoints, f'{name}.npz')
     if os.path.exists(checkpoint):
       os.remove(checkpoint)
