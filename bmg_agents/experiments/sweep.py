@@ -143,6 +143,12 @@ def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
   return header['rows_done'], state, metrics
 
 
+def _refuse_unless(resume: bool, checkpoint: str) -> None:
+  if not resume:
+    raise FileExistsError(f'{checkpoint} holds a half-finished run of this '
+                          'setting; pass --resume to continue it.')
+
+
 def run_job(job: FusedJob, spec: Mapping[str, Any],
             checkpoint: Optional[str] = None, save_every: int = 0,
             resume: bool = False,
@@ -167,9 +173,7 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
   state = job.init()
   rows_done, done = 0, {}
   if checkpoint and os.path.exists(checkpoint):
-    if not resume:
-      raise FileExistsError(f'{checkpoint} holds a half-finished run of this '
-                            'setting; pass --resume to continue it.')
+    _refuse_unless(resume, checkpoint)
     rows_done, state, done = load_checkpoint(checkpoint, spec, state)
   chunks = []
 
@@ -358,9 +362,7 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
   for name, (spec, _) in settings.items():
     path = os.path.join(checkpoints, f'{name}.npz')
     if name not in out and os.path.exists(path):
-      if not resume:
-        raise FileExistsError(f'{path} holds a half-finished run of this '
-                              'setting; pass --resume to continue it.')
+      _refuse_unless(resume, path)
       with np.load(path) as data:
         _checked_header(data, spec, path)
   for name, (spec, make_job) in settings.items():
