@@ -22,6 +22,7 @@
       cli.run(experiment, name='q_lambda_bmg')   # single process / Launchpad
 """
 
+import gc
 import os
 import shutil
 from typing import Optional, Sequence
@@ -160,4 +161,9 @@ def run(experiment, name: str):
     distributed.launch(program, FLAGS.lp_launch_type)
     return None
   except (loggers.NonFiniteError, distributed.NodeFailure) as e:
-    raise SystemExit(f'{name}: {e}') from None  # One line, exit status 1.
+    message = f'{name}: {e}'
+  # Raised once the exception (and the run's objects its traceback holds,
+  # e.g. a Reverb writer that logs while it closes) is gone, so the one
+  # line is the last.
+  gc.collect()
+  raise SystemExit(message)  # Exit status 1.
