@@ -161,6 +161,24 @@ def test_bmg_target_is_agents_own_later_params_plus_pg_step(matching):
   assert any(changed)
 
 
+def test_summed_kl_matching_scales_the_meta_gradient_by_the_rollout_length():
+  grads = {}
+  for reduction in ('mean', 'sum'):
+    functions, state = _agent(meta_objective='bmg', K=1, L=2,
+                              matching_reduction=reduction)
+    for i in range(functions.window):
+      state, _ = functions.update(state, _rollout(20 + i))
+    grads[reduction] = jax.grad(
+        lambda w: functions.meta_loss(w, state)[0])(state.meta_params)
+  for mean, total in zip(jax.tree_util.tree_leaves(grads['mean']),
+                         jax.tree_util.tree_leaves(grads['sum'])):
+    np.testing.assert_allclose(total, N * mean, rtol=1e-4, atol=1e-9)
+  assert max(np.abs(g).max() for g in jax.tree_util.tree_leaves(
+      grads['mean'])) > 0.
+  with pytest.raises(ValueError, match='matching_reduction must be one of'):
+    ac.ActorCriticBMGConfig(matching_reduction='max')
+
+
 def test_mg_meta_gradient_matches_finite_differences():
   functions, state = _agent(meta_objective='mg', K=2, meta_entropy=0.1)
   update = jax.jit(functions.update)

@@ -83,6 +83,21 @@ def test_mask_ignores_padded_entries():
   np.testing.assert_allclose(matching.value_matching(v, u, mask), .5)
 
 
+def test_sum_reduction_is_the_mean_times_the_valid_count():
+  a, b = _logits(7), _logits(8)
+  mask = jnp.array([1., 0., 1., 1.])
+  for fn in (matching.kl, matching.reverse_kl, matching.symmetric_kl):
+    np.testing.assert_allclose(fn(a, b, mask, reduction='sum'),
+                               3 * fn(a, b, mask), rtol=1e-6)
+    np.testing.assert_allclose(fn(a, b, reduction='sum'), 4 * fn(a, b),
+                               rtol=1e-6)
+  v, u = jnp.arange(4.), jnp.zeros(4)
+  np.testing.assert_allclose(matching.value_matching(v, u, mask, 'sum'),
+                             0. + 4. + 9.)
+  with pytest.raises(ValueError, match='reduction must be one of mean, sum'):
+    matching.make_matching_fn('kl', reduction='max')
+
+
 def test_value_and_l2_closed_forms():
   np.testing.assert_allclose(
       matching.value_matching(jnp.array([1., 3.]), jnp.array([0., 1.])), 2.5)

@@ -44,6 +44,10 @@ class ActorCriticBMGConfig(core_config.MetaGradientConfig):
       and 'l2' = squared distance of the policy parameters (Eq. 3), or a
       weighted sum of them such as 'kl+0.1*l2'.
     temperature: temperature on the target policy in KL matching.
+    matching_reduction: how mu's per-state KL terms over tau_T's states are
+      reduced: 'mean' (the default, as the paper's expectation) or 'sum'
+      (rollout_length times the mean's meta-gradient, which Adam's eps no
+      longer swamps).
     final_step: final target step: 'objective' (policy gradient with entropy
       weight meta_entropy) or 'meta' (the meta-learned rule, an ablation).
     rollout_length: N, environment steps per agent update (Alg. 1).
@@ -67,6 +71,7 @@ class ActorCriticBMGConfig(core_config.MetaGradientConfig):
   """
   # Meta-gradients (App. B.2).
   L: int = 7
+  matching_reduction: str = 'mean'
   # Inner learner (Table 1).
   rollout_length: int = 16
   discount: float = 0.99
@@ -94,6 +99,8 @@ class ActorCriticBMGConfig(core_config.MetaGradientConfig):
     # This agent's fields.
     for name in ('rollout_length', 'reward_history'):
       core_config.check_int(name, getattr(self, name), 1)
+    core_config.check_choice('matching_reduction', self.matching_reduction,
+                             core_matching.REDUCTIONS)
     core_config.check_range('discount', self.discount, 0., 1.)
     for name in ('learning_rate', 'meta_learning_rate', 'meta_adam_eps',
                  'target_learning_rate'):

@@ -252,7 +252,8 @@ def make_agent_functions(
         params=params.policy, mask=rollout.masks)
 
   matching = core.matching.make_bmg_matching_fn(
-      config.matching, matching_outputs, config.temperature)
+      config.matching, matching_outputs, config.temperature,
+      reduction=config.matching_reduction)
 
   def with_objective(params, opt_state, meta_params, batch):
     """phi followed by the MG meta-objective term of x^(k)(w) under tau_k."""

@@ -74,11 +74,27 @@ class Outputs(NamedTuple):
   mask: Optional[Array] = None
 
 
-def _masked_mean(x: Array, mask: Optional[Array]) -> Array:
+# How per-state terms are reduced: the mean over (valid) states, the paper's
+# default, or their sum (a meta-gradient that grows with the batch).
+REDUCTIONS = ('mean', 'sum')
+
+
+def _check_reduction(reduction: str) -> None:
+  if reduction not in REDUCTIONS:
+    raise ValueError(f'reduction must be one of {", ".join(REDUCTIONS)}, '
+                     f'got {reduction!r}.')
+
+
+def _reduce(x: Array, mask: Optional[Array], reduction: str = 'mean'
+            ) -> Array:
+  _check_reduction(reduction)
+  if mask is not None:
+    x = x * mask.astype(x.dtype)
+  if reduction == 'sum':
+    return jnp.sum(x)
   if mask is None:
     return jnp.mean(x)
-  mask = mask.astype(x.dtype)
-  return jnp.sum(x * mask) / jnp.maximum(jnp.sum(mask), 1.)
+  return jnp.sum(x) / jnp.maximum(jnp.sum(mask.astype(x.dtype)), 1.)
 
 
 def _kl(p_logits: Array, q_logits: Array) -> Array:
@@ -95,7 +111,7 @@ def _target_logits(target_logits: Array, temperature: float) -> Array:
 
 
 def kl(target_logits: Array, logits: Array, mask: Optional[Array] = None,
-       temperature: float = 1.) -> Array:
+       temperature: float = 1., reduction: str = 'mean') -> Array:
   """KL(π_target ‖ π) averaged over leading dimensions (paper default).
 
   Args:
@@ -103,37 +119,44 @@ def kl(target_logits: Array, logits: Array, mask: Optional[Array] = None,
     logits: `[..., A]` logits of the learner's policy π_x(K)(w).
     mask: optional `[...]` weights of valid entries.
     temperature: divides the target logits (> 1 flattens the target).
+    reduction: 'mean' over the (valid) entries, or their 'sum'.
 
   Returns:
     A scalar.
   """
   chex.assert_equal_shape([target_logits, logits])
-  return _masked_mean(
-      _kl(_target_logits(target_logits, temperature), logits), mask)
+  return _reduce(
+      _kl(_target_logits(target_logits, temperature), logits), mask,
+      reduction)
 
 
 def reverse_kl(target_logits: Array, logits: Array,
-               mask: Optional[Array] = None, temperature: float = 1.) -> Array:
+               mask: Optional[Array] = None, temperature: float = 1.,
+               reduction: str = 'mean') -> Array:
   """KL(π ‖ π_target) averaged over leading dimensions; see `kl`."""
   chex.assert_equal_shape([target_logits, logits])
-  return _masked_mean(
-      _kl(logits, _target_logits(target_logits, temperature)), mask)
+  return _reduce(
+      _kl(logits, _target_logits(target_logits, temperature)), mask,
+      reduction)
 
 
 def symmetric_kl(target_logits: Array, logits: Array,
                  mask: Optional[Array] = None,
-                 temperature: float = 1.) -> Array:
+                 temperature: float = 1., reduction: str = 'mean') -> Array:
   """½ [KL(π_target ‖ π) + KL(π ‖ π_target)]; see `kl`."""
-  return .5 * (kl(target_logits, logits, mask, temperature) +
-               reverse_kl(target_logits, logits, mask, temperature))
+  return .5 * (kl(target_logits, logits, mask, temperature, reduction) +
+               reverse_kl(target_logits, logits, mask, temperature,
+                          reduction))
 
 
 def value_matching(target_values: Array, values: Array,
-                   mask: Optional[Array] = None) -> Array:
+                   mask: Optional[Array] = None,
+                   reduction: str = 'mean') -> Array:
   """E[(v_target − v)²] averaged over leading dimensions (App. C, μ^v)."""
   chex.assert_equal_shape([target_values, values])
-  return _masked_mean(
-      jnp.square(jax.lax.stop_gradient(target_values) - values), mask)
+  return _reduce(
+      jnp.square(jax.lax.stop_gradient(target_values) - values), mask,
+      reduction)
 
 
 def squared_l2(target_params: Params, params: Params) -> Array:
@@ -208,7 +231,8 @@ MatchingFn = Callable[[Outputs, Outputs], Array]
 
 def make_matching_fn(spec: Union[str, Mapping[str, float]],
                      temperature: float = 1.,
-                     field: str = 'matching') -> MatchingFn:
+                     field: str = 'matching',
+                     reduction: str = 'mean') -> MatchingFn:
   """Returns μ(target: Outputs, online: Outputs) -> scalar for a spec.
 
   The result is Σ_i weight_i · μ_i over the parsed spec (see `parse`); e.g.
@@ -220,13 +244,17 @@ def make_matching_fn(spec: Union[str, Mapping[str, float]],
     spec: matching names and weights, see `parse`.
     temperature: temperature on the target policy (> 0).
     field: the config field or flag named in error messages.
+    reduction: policy and value terms' reduction over states, 'mean' (the
+      paper's) or 'sum'; L2 always sums over parameters.
 
   Raises:
-    ValueError: for a bad spec or a non-positive temperature.
+    ValueError: for a bad spec, a non-positive temperature or an unknown
+      reduction.
   """
   weights = parse(spec, field)
   if not temperature > 0.:
     raise ValueError(f'temperature must be > 0, got {temperature}.')
+  _check_reduction(reduction)
 
   def matching_fn(target: Outputs, online: Outputs) -> Array:
     total = 0.
@@ -234,12 +262,13 @@ def make_matching_fn(spec: Union[str, Mapping[str, float]],
       if name == L2:
         loss = squared_l2(target.params, online.params)
       elif name == VALUE:
-        loss = value_matching(target.values, online.values, online.mask)
+        loss = value_matching(target.values, online.values, online.mask,
+                              reduction)
       else:
         policy_fn = {KL: kl, REVERSE_KL: reverse_kl,
                      SYMMETRIC_KL: symmetric_kl}[name]
         loss = policy_fn(target.logits, online.logits, online.mask,
-                         temperature)
+                         temperature, reduction)
       total = total + weight * loss
     return total
 
@@ -252,7 +281,7 @@ OutputsFn = Callable[[Params, Any, Any], Outputs]
 
 def make_bmg_matching_fn(spec: Union[str, Mapping[str, float]],
                          outputs_fn: OutputsFn, temperature: float = 1.,
-                         field: str = 'matching'
+                         field: str = 'matching', reduction: str = 'mean'
                          ) -> Callable[[Params, Params, Any, Any], Array]:
   """μ in the form `core.bmg_loss` takes: (x̃, x(K)(w), w, data) -> scalar.
 
@@ -267,8 +296,9 @@ def make_bmg_matching_fn(spec: Union[str, Mapping[str, float]],
       meta-learned ε-greedy policy).
     temperature: temperature on the target policy (> 0).
     field: the config field or flag named in error messages.
+    reduction: 'mean' or 'sum' over states, see `make_matching_fn`.
   """
-  matching_fn = make_matching_fn(spec, temperature, field)
+  matching_fn = make_matching_fn(spec, temperature, field, reduction)
 
   def bmg_matching_fn(target_params, params, meta_params, data) -> Array:
     return matching_fn(outputs_fn(target_params, meta_params, data),
