@@ -67,7 +67,11 @@ def main(argv):
   rows = experiments.run_offline_experiment(maml_bmg.make_experiment_config(
       config, dataset, seed=FLAGS.seed, num_steps=FLAGS.num_steps,
       eval_every=EVAL_EVERY.value, val_tasks=VAL_TASKS.value,
-      test_tasks=TEST_TASKS.value, results_dir=results_dir))
+      test_tasks=TEST_TASKS.value, results_dir=results_dir,
+      resume=FLAGS.resume))
+  if not rows:
+    print(f'{results_dir} had finished its {FLAGS.num_steps} steps.')
+    return
   plotting.plot_accuracy(os.path.join(results_dir, 'accuracy.png'),
                          {config.method: rows})
   print(f'meta-test accuracy {100 * rows[-1]["test_accuracy"]:.2f}% ± '

@@ -30,6 +30,7 @@ from bmg_agents import q_lambda_bmg
 from bmg_agents.environments import registry
 from bmg_agents.experiments import cli
 from bmg_agents.experiments import config_flags
+from bmg_agents.experiments import stopping
 from bmg_agents.q_lambda_bmg import fused
 
 config_flags.define_flags(q_lambda_bmg.QLambdaConfig)
@@ -53,10 +54,15 @@ def main(argv):
           f'BMG {config.matching} L={config.L}')
   if FLAGS.runner == 'fused':
     anakin.force_host_devices(2)  # Seeds split over both cores.
-    metrics = fused.run_seeds(
-        config, FLAGS.num_seeds, FLAGS.num_steps, LOG_EVERY.value,
-        FLIP_PERIOD.value, FLAGS.seed,
-        progress=anakin.Progress(FLAGS.num_steps, FLAGS.num_seeds, name))
+    with stopping.StopOnSignal() as stop:  # Checkpoint, exit 130 / 143.
+      metrics = fused.run_seeds(
+          config, FLAGS.num_seeds, FLAGS.num_steps, LOG_EVERY.value,
+          FLIP_PERIOD.value, FLAGS.seed,
+          progress=anakin.Progress(FLAGS.num_steps, FLAGS.num_seeds, name),
+          **cli.fused_checkpointing(results_dir, 'q_lambda', stop))
+      if metrics is None:
+        print(f'{name}: stopped; --resume continues it.')
+        return
     cli.report_two_colors(results_dir, {name: metrics}, LOG_EVERY.value,
                           FLIP_PERIOD.value, 'epsilon', 'ε')
     return

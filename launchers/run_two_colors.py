@@ -34,6 +34,7 @@ from bmg_agents.actor_critic_bmg import fused
 from bmg_agents.environments import registry
 from bmg_agents.experiments import cli
 from bmg_agents.experiments import config_flags
+from bmg_agents.experiments import stopping
 
 config_flags.define_flags(ac.ActorCriticBMGConfig, exclude=['meta_objective'])
 cli.define_run_flags(cli.RUNNERS, num_steps=100_000,
@@ -55,13 +56,18 @@ FLAGS = flags.FLAGS
 def run_fused(configs, results_dir):
   seeds = np.arange(FLAGS.seed, FLAGS.seed + FLAGS.num_seeds)
   runs, intervals = {}, {}
-  for name, config in configs.items():
-    start = time.time()
-    runs[name], intervals[name] = fused.run_seeds(
-        config, seeds, FLAGS.num_steps, log_every=LOG_EVERY.value,
-        flip_period=FLIP_PERIOD.value, max_seeds_per_group=GROUP.value,
-        progress=anakin.Progress(FLAGS.num_steps, len(seeds), label=name))
-    print(f'{name}: {time.time() - start:.0f} s incl. compilation')
+  with stopping.StopOnSignal() as stop:  # Checkpoint, then exit 130 / 143.
+    for name, config in configs.items():
+      start = time.time()
+      runs[name], intervals[name] = fused.run_seeds(
+          config, seeds, FLAGS.num_steps, log_every=LOG_EVERY.value,
+          flip_period=FLIP_PERIOD.value, max_seeds_per_group=GROUP.value,
+          progress=anakin.Progress(FLAGS.num_steps, len(seeds), label=name),
+          **cli.fused_checkpointing(results_dir, name, stop))
+      if runs[name] is None:
+        print(f'{name}: stopped; --resume continues it.')
+        return
+      print(f'{name}: {time.time() - start:.0f} s incl. compilation')
   cli.report_two_colors(results_dir, runs, intervals, FLIP_PERIOD.value,
                         'entropy_weight', 'entropy weight')
 

@@ -53,6 +53,28 @@ def test_csv_logger_fixes_columns_flushes_rows_and_refuses_a_second_run(
     loggers.CSVLogger(str(tmp_path), 'learner').write({'steps': 1})
 
 
+def test_a_resumed_run_continues_its_logs_from_the_checkpoint_counts(
+    tmp_path):
+  for label, key in (('actor', 'actor_steps'), ('learner', 'learner_steps')):
+    logger = loggers.CSVLogger(str(tmp_path), label)
+    for step in (10, 20, 30, 40):
+      logger.write({key: step, 'loss': step / 10.})
+    logger.close()
+  # The checkpoint was saved at 25 actor / 30 learner steps, then it crashed.
+  factory = experiments.make_logger_factory(str(tmp_path), resume=True)
+  factory.continue_from({'actor_steps': 25, 'learner_steps': 30,
+                         'actor_episodes': 0})
+  factory('actor', 'actor_steps').write({'actor_steps': 35, 'loss': 9.})
+  actor = _rows(loggers.log_path(str(tmp_path), 'actor'))
+  assert [(r['actor_steps'], r['loss']) for r in actor] == [
+      ('10', '1.0'), ('20', '2.0'), ('35', '9.0')]
+  assert [r['learner_steps'] for r in _rows(
+      loggers.log_path(str(tmp_path), 'learner'))] == ['10', '20', '30']
+  # The continued file keeps its header: a new key still raises.
+  with pytest.raises(ValueError, match='are not columns'):
+    factory('learner', 'learner_steps').write({'learner_steps': 50, 'x': 1})
+
+
 def test_logger_factory_writes_csv_for_instance_0_only(tmp_path):
   factory = experiments.make_logger_factory(str(tmp_path))
   factory('actor', 'actor_steps', 0).write({'x': 1})

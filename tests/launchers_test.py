@@ -76,6 +76,11 @@ def test_launcher_csv_holds_its_columns(name, tmp_path):
   again = _launch(name, tmp_path)
   assert again.returncode != 0
   assert 'holds another run' in again.stderr.splitlines()[-1]
+  if name.endswith('fused'):  # Resumed when finished: the same results.
+    before = (tmp_path / 'metrics.csv').read_text()
+    resumed = _launch(name, tmp_path, '--resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (tmp_path / 'metrics.csv').read_text() == before
 
 
 def _session_processes(session_id):
@@ -152,6 +157,55 @@ def test_a_stopped_run_exits_non_zero_within_30_s_and_leaves_no_process(
   with open(logs[0], newline='') as f:
     rows = list(csv.DictReader(f))
   assert rows and int(rows[-1]['actor_steps']) < 1_000_000
+
+
+def _rows(path):
+  with open(path, newline='') as f:
+    return list(csv.DictReader(f))
+
+
+def test_a_stopped_single_process_run_resumes_to_its_budget(tmp_path):
+  launcher, flags, _ = _RUNS['q_lambda_single_process']
+  flags = [f for f in flags if not f.startswith('--num_steps')]
+  command = [sys.executable, os.path.join(_ROOT, 'launchers', launcher),
+             f'--results_dir={tmp_path}', '--num_steps=1500', *flags]
+  env = dict(os.environ, PYTHONPATH=_ROOT, TF_CPP_MIN_LOG_LEVEL='2')
+  process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True)
+  learner_log = tmp_path / 'logs' / 'learner' / 'logs.csv'
+  actor_log = tmp_path / 'logs' / 'actor' / 'logs.csv'
+  try:
+    deadline = time.time() + 240
+    while not (learner_log.exists() and learner_log.stat().st_size > 200):
+      assert process.poll() is None and time.time() < deadline
+      time.sleep(.2)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+  finally:
+    with contextlib.suppress(ProcessLookupError):
+      os.killpg(process.pid, signal.SIGKILL)
+  assert process.returncode == 128 + signal.SIGTERM, process.stderr.read()
+  stopped_at = int(_rows(actor_log)[-1]['actor_steps'])
+  learned = int(_rows(learner_log)[-1]['learner_steps'])
+  assert stopped_at < 1500
+  run = lambda *extra: subprocess.run(
+      command + list(extra), capture_output=True, text=True, env=env,
+      timeout=240)
+  # --resume continues only this run: other flags are refused, named.
+  other = run('--resume', '--learning_rate=0.5', '--num_steps=4000')
+  assert other.returncode != 0
+  last = other.stderr.splitlines()[-1]
+  assert '--learning_rate' in last and '--num_steps (1500 there' in last
+  resumed = run('--resume')
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  actor = [int(r['actor_steps']) for r in _rows(actor_log)]
+  learner = [int(r['learner_steps']) for r in _rows(learner_log)]
+  # One run's rows: counts continue from the checkpoint, never repeat, and
+  # the budget is the first run's.
+  assert actor == sorted(set(actor)) and actor[-1] == 1500
+  assert learner == sorted(set(learner)) and learner[-1] > learned
+  assert any(stopped_at - 20 <= a <= stopped_at for a in actor)
 
 
 def test_a_diverged_run_stops_with_one_line_naming_step_and_quantity(

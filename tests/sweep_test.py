@@ -81,6 +81,13 @@ def test_interrupted_and_resumed_equals_uninterrupted(make_job, tmp_path):
   assert set(resumed) == set(whole)
   for key in whole:  # Bit for bit.
     np.testing.assert_array_equal(resumed[key], whole[key], err_msg=key)
+  # The last row was saved too: resuming the finished job runs nothing.
+  rows = []
+  again = sweep.run_job(job, spec, checkpoint, resume=True,
+                        progress=lambda row, *_: rows.append(row))
+  assert rows == []
+  for key in whole:
+    np.testing.assert_array_equal(again[key], whole[key], err_msg=key)
 
 
 def test_sweep_skips_finished_settings_and_refuses_other_specs(tmp_path):

@@ -14,6 +14,7 @@
 
 """Fused runner: environment, acting, learning and meta-learning in one scan."""
 
+import dataclasses
 import types
 from typing import Dict, NamedTuple, Optional, Tuple
 
@@ -143,8 +144,8 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
               size: int = two_colors.DEFAULT_SIZE,
               flip_period: int = two_colors.DEFAULT_FLIP_PERIOD,
               progress: Optional[anakin.Callback] = None,
-              max_seeds_per_group: Optional[int] = None
-              ) -> Tuple[Dict[str, np.ndarray], int]:
+              max_seeds_per_group: Optional[int] = None,
+              **checkpointing) -> Tuple[Optional[Dict[str, np.ndarray]], int]:
   """Runs one config on many seeds with `anakin.run` (vmap, scan, pmap).
 
   Args:
@@ -156,13 +157,17 @@ def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
     flip_period: steps between reward flips.
     progress: optional anakin callback, called with environment steps.
     max_seeds_per_group: see `anakin.run` (same results, better cache use).
+    **checkpointing: `sweep.run_job`'s checkpoint, save_every, resume and
+      stop.
 
   Returns:
-    (metrics dict of [S, num_intervals] arrays, steps per interval).
+    (metrics dict of [S, num_intervals] arrays, or None when stopped; steps
+    per interval).
   """
   job = make_job(config, seeds, num_steps, log_every, size, flip_period,
                  max_seeds_per_group)
-  return sweep.run_job(job, {}, progress=progress), job.row_steps
+  return sweep.run_job(job, dataclasses.asdict(config), progress=progress,
+                       **checkpointing), job.row_steps
 
 
 def run_python_loop(config: ac_config.ActorCriticBMGConfig, seed: int,

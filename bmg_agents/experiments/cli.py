@@ -23,21 +23,31 @@
 """
 
 import gc
+import json
 import os
 import shutil
-from typing import Optional, Sequence
+import sys
+from typing import Any, Dict, Optional, Sequence
 
 from absl import app
 from absl import flags
 
+from bmg_agents.experiments import results
+
 RUNNERS = ('fused', 'single_process', 'launchpad')
 FLAGS = flags.FLAGS
+# What a run directory's identity file holds; bump when it changes.
+RUN_FILE = 'run.json'
+RUN_FORMAT = 1
+# Flags that say how to treat the directory, not what the run is.
+_NOT_IDENTITY = ('results_dir', 'overwrite', 'resume', 'save_every')
 
 
 def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
                      num_seeds: Optional[int] = None) -> None:
-  """Defines --runner, --seed, --num_steps, --results_dir, --overwrite and,
-  where they apply, --num_seeds (fused), --num_actors, --lp_launch_type."""
+  """Defines --runner, --seed, --num_steps, --results_dir, --overwrite,
+  --resume and, where they apply, --num_seeds (fused), --num_actors,
+  --lp_launch_type."""
   unknown = set(runners) - set(RUNNERS)
   if unknown:
     raise ValueError(f'runners must be from {RUNNERS}, got {sorted(unknown)}.')
@@ -53,9 +63,17 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
                       'The run\'s directory: CSV logs, checkpoints, figures.')
   flags.DEFINE_boolean('overwrite', False, 'Replace a results_dir that holds '
                        'another run (otherwise such a directory is refused).')
+  flags.DEFINE_boolean('resume', False, 'Continue the run in results_dir '
+                       'from its last checkpoint, to the same budget (its '
+                       'flags must equal these); a new directory starts '
+                       'the run.')
   if num_seeds is not None and 'fused' in runners:
     flags.DEFINE_integer('num_seeds', num_seeds, 'Seeds (fused runner).',
                          lower_bound=1)
+  if 'fused' in runners:
+    flags.DEFINE_integer('save_every', 50, 'Fused: metric rows between '
+                         'checkpoints (0: only at a stop and the end).',
+                         lower_bound=0)
   if 'launchpad' in runners:
     flags.DEFINE_integer('num_actors', 1, 'Actor nodes (launchpad).',
                          lower_bound=1)
@@ -70,32 +88,92 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
         '--lp_launch_type must be local_mp or local_mt here.')
 
 
+def run_flags() -> Dict[str, Any]:
+  """The flags that identify a run: the launcher's and this package's."""
+  main = sys.argv[0]
+  values = {}
+  for module, module_flags in FLAGS.flags_by_module_dict().items():
+    if module == main or module.startswith('bmg_agents'):
+      for flag in module_flags:
+        if flag.name not in _NOT_IDENTITY:
+          values[flag.name] = flag.value
+  if 'lp_launch_type' in FLAGS:
+    values['lp_launch_type'] = FLAGS.lp_launch_type
+  return json.loads(json.dumps(values, default=str))  # As stored.
+
+
+def _check_resumable(path: str, now: Dict[str, Any]) -> None:
+  """Refuses to resume a directory whose run is another one."""
+  try:
+    with open(os.path.join(path, RUN_FILE)) as f:
+      stored = json.load(f)
+  except (OSError, ValueError):
+    raise app.UsageError(f'--resume: --results_dir={path} holds no readable '
+                         f'{RUN_FILE}, so not a run to continue.') from None
+  if stored.get('format') != RUN_FORMAT:
+    raise app.UsageError(
+        f'--resume: {path}/{RUN_FILE} has format {stored.get("format")!r}, '
+        f'this version reads {RUN_FORMAT}.')
+  then = stored.get('flags', {})
+  differ = [f'--{k} ({then.get(k, "unset")!r} there, {now.get(k, "unset")!r} '
+            'here)' for k in sorted(set(then) | set(now))
+            if then.get(k) != now.get(k)]
+  if differ:
+    raise app.UsageError(f'--resume: {path} holds a run with other flags: '
+                         f'{", ".join(differ)}.')
+
+
 def prepare_results_dir(argv: Sequence[str]) -> str:
-  """Checks the command line and makes the run's results directory.
+  """Checks the command line and makes (or, to resume, checks) the run's
+  results directory, which records the run's flags in `RUN_FILE`.
 
   Raises:
     app.UsageError: for extra positional arguments, a results_dir that holds
-      another run (without --overwrite), or one that cannot be written.
+      another run (without --overwrite; with --resume, one whose flags
+      differ, named), or one that cannot be written.
   """
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   path = os.path.abspath(FLAGS.results_dir)
-  if os.path.isdir(path) and os.listdir(path):
+  resume = 'resume' in FLAGS and FLAGS.resume
+  if resume and FLAGS.overwrite:
+    raise app.UsageError('--resume and --overwrite exclude each other.')
+  if resume and FLAGS.runner == 'launchpad':
+    raise app.UsageError('--resume continues fused and single_process runs; '
+                         'a launchpad run starts anew (--overwrite).')
+  now = run_flags()
+  holds_run = os.path.isdir(path) and bool(os.listdir(path))
+  if holds_run and resume:
+    _check_resumable(path, now)
+  elif holds_run:
     if not FLAGS.overwrite:
       raise app.UsageError(
-          f'--results_dir={path} holds another run; choose a new directory '
-          'or pass --overwrite to replace it.')
+          f'--results_dir={path} holds another run; choose a new directory, '
+          'pass --resume to continue it or --overwrite to replace it.')
     shutil.rmtree(path)
   try:
     os.makedirs(path, exist_ok=True)
-    probe = os.path.join(path, '.writable')
-    with open(probe, 'w'):
-      pass
-    os.remove(probe)
+    if not (holds_run and resume):
+      results.write_atomically(
+          os.path.join(path, RUN_FILE),
+          lambda f: json.dump(dict(format=RUN_FORMAT, flags=now), f,
+                              indent=1, sort_keys=True))
   except OSError as e:
     raise app.UsageError(f'--results_dir={path} cannot be written: '
                          f'{e.strerror}.') from None
   return path
+
+
+def fused_checkpointing(results_dir: str, name: str, stop) -> Dict[str, Any]:
+  """`sweep.run_job`'s checkpoint arguments for agent `name` of a fused run:
+  `<results_dir>/checkpoints/<name>.npz` every --save_every rows, at a stop
+  (`stop`, a `stopping.StopOnSignal`) and at the end; --resume continues it.
+  """
+  path = os.path.join(results_dir, 'checkpoints',
+                      ''.join(c if c.isalnum() or c in '-_.=' else '_'
+                              for c in name) + '.npz')
+  return dict(checkpoint=path, save_every=FLAGS.save_every,
+              resume=FLAGS.resume, stop=stop)
 
 
 def report_two_colors(results_dir: str, runs, intervals, flip_period: int,
@@ -112,12 +190,13 @@ def report_two_colors(results_dir: str, runs, intervals, flip_period: int,
   """
   # Imported here: matplotlib takes a second to import.
   from bmg_agents.experiments import plotting  # pylint: disable=g-import-not-at-top
-  from bmg_agents.experiments import results  # pylint: disable=g-import-not-at-top
   per_label = results.per_label(intervals, runs)
   rows = [row for label, metrics in runs.items()
           for row in results.metrics_to_rows(label, metrics, per_label[label])]
+  # The directory is this run's (`prepare_results_dir`); a resumed run
+  # rewrites its whole results.
   csv_path = results.write_rows(
-      os.path.join(results_dir, 'metrics.csv'), rows,
+      os.path.join(results_dir, 'metrics.csv'), rows, overwrite=True,
       columns=list(dict.fromkeys(k for row in rows for k in row)))
   png_path = os.path.join(results_dir, 'two_colors.png')
   plotting.plot_curves(png_path, plotting.two_colors_panels(
@@ -136,7 +215,8 @@ def make_experiment(builder, environment_factory, network_factory,
       builder=builder, environment_factory=environment_factory,
       network_factory=network_factory, seed=FLAGS.seed,
       max_num_actor_steps=FLAGS.num_steps,
-      logger_factory=loggers.make_logger_factory(run_dir),
+      logger_factory=loggers.make_logger_factory(run_dir,
+                                                 resume=FLAGS.resume),
       checkpointing=config.CheckpointingConfig(run_dir), **kwargs)
 
 

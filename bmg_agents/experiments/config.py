@@ -41,16 +41,21 @@ class CheckpointingConfig:
     directory: checkpoints go to `directory/checkpoints/learner` (acme's
       TF checkpointer); usually the run's results directory.
     time_delta_minutes: minutes between periodic saves; a final save is made
-      when a run stops at its budget.
+      when a run stops at its budget or by a signal.
+    every_learner_steps: also save every this many learner steps (of this
+      process); None: by time only.
     max_to_keep: checkpoints kept.
   """
   directory: str
   time_delta_minutes: float = 30.
+  every_learner_steps: Optional[int] = None
   max_to_keep: int = 1
 
   def __post_init__(self):
     config_lib.check_range('time_delta_minutes', self.time_delta_minutes, 0.,
                            low_inclusive=False)
+    if self.every_learner_steps is not None:
+      config_lib.check_int('every_learner_steps', self.every_learner_steps, 1)
     config_lib.check_int('max_to_keep', self.max_to_keep, 1)
 
 

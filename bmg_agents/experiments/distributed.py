@@ -131,7 +131,7 @@ class _LearnerNode:
     while True:
       self._learner.step()
       if self._checkpointer is not None:
-        self._checkpointer.save()  # Only every time_delta_minutes.
+        self._checkpointer.after_learner_step()
       if time.time() - last > _POLL_SECS:
         last = time.time()
         if budget_time is None:

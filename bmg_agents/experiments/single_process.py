@@ -35,6 +35,7 @@ import reverb
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
+from bmg_agents.experiments import loggers
 from bmg_agents.experiments import stopping
 
 
@@ -63,10 +64,10 @@ class _LearningActor(core.Actor):
     while self._builder.learner_ready(self._replay_client):
       self._learner.step()
       stepped = True
+      if self._checkpointer is not None:
+        self._checkpointer.after_learner_step()
     if stepped:
       self._actor.update(wait=True)  # Act on the newest parameters.
-      if self._checkpointer is not None:
-        self._checkpointer.save()  # Only every time_delta_minutes.
 
 
 def make_learner(experiment, random_key, networks, dataset,
@@ -83,20 +84,46 @@ def make_learner(experiment, random_key, networks, dataset,
       counter=environment_loop.OwnCounter(counter, 'learner'), **kwargs)
 
 
+class Checkpointer:
+  """acme's checkpointer of a learner (and a counter), saving by time and,
+  if configured, every N learner steps; restores the last save on creation.
+  """
+
+  def __init__(self, checkpointing: config_lib.CheckpointingConfig, learner,
+               counter: Optional[counting.Counter] = None):
+    objects = {'learner': learner}
+    if counter is not None:
+      objects['counter'] = counter
+    self._saver = savers.Checkpointer(
+        objects,
+        directory=checkpointing.directory, subdirectory='learner',
+        time_delta_minutes=checkpointing.time_delta_minutes,
+        max_to_keep=checkpointing.max_to_keep, add_uid=False)
+    self._every = checkpointing.every_learner_steps
+    self._steps = 0
+
+  def after_learner_step(self) -> None:
+    self._steps += 1
+    self.save(force=bool(self._every) and self._steps % self._every == 0)
+
+  def save(self, force: bool = False) -> None:
+    self._saver.save(force=force)
+
+
 def make_checkpointer(checkpointing: Optional[config_lib.CheckpointingConfig],
                       learner, counter: Optional[counting.Counter] = None
-                      ) -> Optional[savers.Checkpointer]:
-  """acme's checkpointer of the learner (and a local counter), or None."""
+                      ) -> Optional[Checkpointer]:
+  """The checkpointer of the learner (and a local counter), or None."""
   if checkpointing is None:
     return None
-  objects = {'learner': learner}
-  if counter is not None:
-    objects['counter'] = counter
-  return savers.Checkpointer(
-      objects,
-      directory=checkpointing.directory, subdirectory='learner',
-      time_delta_minutes=checkpointing.time_delta_minutes,
-      max_to_keep=checkpointing.max_to_keep, add_uid=False)
+  return Checkpointer(checkpointing, learner, counter)
+
+
+def _continue_logs(experiment, counts: Dict[str, float]) -> None:
+  """On a run restored from a checkpoint, drops the rows it will redo."""
+  factory = experiment.logger_factory
+  if any(counts.values()) and isinstance(factory, loggers.LoggerFactory):
+    factory.continue_from(counts)
 
 
 def run_experiment(experiment: config_lib.ExperimentConfig
@@ -104,7 +131,10 @@ def run_experiment(experiment: config_lib.ExperimentConfig
   """Acts and learns in one process until `max_num_actor_steps`.
 
   SIGINT or SIGTERM stops the run after the current step: it checkpoints,
-  closes its logs and exits with status 128 + signal number.
+  closes its logs and exits with status 128 + signal number. A run whose
+  directory holds a checkpoint (a resumed run) continues from it: learner
+  state and counts restored, the budget's remaining steps, log rows after
+  the checkpoint dropped.
 
   Returns:
     The final counts ('actor_steps', 'actor_episodes', 'learner_steps', ...).
@@ -128,6 +158,10 @@ def run_experiment(experiment: config_lib.ExperimentConfig
   actor = builder.make_actor(actor_key, builder.make_policy(networks, spec),
                              adder, variable_source=learner)
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
+  counts = counter.get_counts()
+  _continue_logs(experiment, counts)
+  remaining = experiment.max_num_actor_steps - int(counts.get('actor_steps',
+                                                              0))
   logger = experiment.make_logger('actor', 'actor_steps')
   with stopping.StopOnSignal() as stop:
     loop = environment_loop.EnvironmentLoop(
@@ -137,7 +171,8 @@ def run_experiment(experiment: config_lib.ExperimentConfig
         logger=logger, observers=experiment.observers,
         log_every_steps=experiment.log_every_steps, should_stop=stop)
     try:
-      loop.run(experiment.max_num_actor_steps)
+      if remaining > 0:
+        loop.run(remaining)
       if checkpointer is not None:
         checkpointer.save(force=True)
     finally:
@@ -171,11 +206,14 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   evaluators = {name: factory(networks)
                 for name, factory in experiment.evaluator_factories.items()}
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
+  counts = counter.get_counts()
+  _continue_logs(experiment, counts)
+  first = int(counts.get('learner_steps', 0)) + 1
   logger = experiment.make_logger('evaluator', 'learner_steps')
   rows, start = [], time.time()
   with stopping.StopOnSignal() as stop:
     try:
-      for step in range(1, experiment.max_num_learner_steps + 1):
+      for step in range(first, experiment.max_num_learner_steps + 1):
         learner.step()
         last = step == experiment.max_num_learner_steps or stop()
         if step % experiment.eval_every and not last:

@@ -97,7 +97,7 @@ def differences(stored: Mapping[str, Any], wanted: Mapping[str, Any]
 
 def _check_spec(stored: Mapping[str, Any], wanted: Mapping[str, Any],
                 path: str) -> None:
-  diffs = differences(stored, wanted)
+  diffs = differences(stored, json.loads(json.dumps(dict(wanted))))
   if diffs:
     raise ValueError(f'{path} holds a different setting ({"; ".join(diffs)})'
                      '; use another results_dir or remove the file.')
@@ -161,7 +161,9 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
     job: the fused run.
     spec: what identifies the setting (JSON-able); stored in checkpoints.
     checkpoint: the checkpoint's path; None: no checkpoints.
-    save_every: metric rows between checkpoints (0: none but at a stop).
+    save_every: metric rows between checkpoints (0: none but at a stop);
+      the last row is always saved, so a resumed finished job returns at
+      once.
     resume: continue from `checkpoint` if it exists (else it is refused).
     progress: an anakin callback (chunks, environment steps, metrics).
     stop: polled after every row; when it says so, the run saves a
@@ -189,11 +191,11 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
   def after_row(i, get_state):
     stopping = stop is not None and stop()
     last = rows_done + i == job.num_rows
-    if checkpoint and not last and (
-        stopping or (save_every and (rows_done + i) % save_every == 0)):
+    if checkpoint and (last or stopping or (
+        save_every and (rows_done + i) % save_every == 0)):
       save_checkpoint(checkpoint, spec, rows_done + i, get_state(),
                       _concatenate(([done] if done else []) + chunks))
-    if stopping:
+    if stopping and not last:
       raise _Stopped
 
   remaining = job.num_rows - rows_done

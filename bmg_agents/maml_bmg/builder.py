@@ -94,7 +94,8 @@ class MAMLBuilder:
 def make_experiment_config(config: config_lib.MAMLConfig,
                            dataset: data_lib.FewShotDataset, *, seed: int,
                            num_steps: int, eval_every: int, val_tasks: int,
-                           test_tasks: int, results_dir: Optional[str]
+                           test_tasks: int, results_dir: Optional[str],
+                           resume: bool = False
                            ) -> experiments.OfflineExperimentConfig:
   """Meta-training on dataset.train, evaluated on fixed val/test tasks.
 
@@ -108,6 +109,8 @@ def make_experiment_config(config: config_lib.MAMLConfig,
     val_tasks: meta-validation tasks per evaluation.
     test_tasks: meta-test tasks per evaluation.
     results_dir: where CSV logs and checkpoints go (None: terminal only).
+    resume: continue the run in `results_dir` from its checkpoint (its CSVs
+      continue; the task stream starts anew from `seed`).
 
   Returns:
     The experiment, for `experiments.run_offline_experiment`.
@@ -128,6 +131,7 @@ def make_experiment_config(config: config_lib.MAMLConfig,
                                         dataset.train),
       evaluator_factories=evaluators, seed=seed,
       max_num_learner_steps=num_steps, eval_every=eval_every,
-      logger_factory=experiments.make_logger_factory(results_dir),
+      logger_factory=experiments.make_logger_factory(results_dir,
+                                                     resume=resume),
       checkpointing=(experiments.CheckpointingConfig(results_dir)
                      if results_dir else None))

@@ -14,6 +14,7 @@
 
 """Fused (Anakin) and per-step-loop runners of Q(λ)-BMG on two-colours."""
 
+import dataclasses
 import functools
 from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
@@ -178,8 +179,8 @@ def run_seeds(config: config_lib.QLambdaConfig, num_seeds: int,
               num_steps: int, chunk_size: int, flip_period: int, seed: int,
               epsilons: Optional[Sequence[float]] = None,
               progress: Optional[anakin.Callback] = None,
-              max_seeds_per_group: Optional[int] = 5
-              ) -> Dict[str, np.ndarray]:
+              max_seeds_per_group: Optional[int] = 5, **checkpointing
+              ) -> Optional[Dict[str, np.ndarray]]:
   """A fused run of `num_seeds` seeds; metrics of shape [seeds, chunks].
 
   Seeds run in groups of at most `max_seeds_per_group` per device (see
@@ -196,7 +197,10 @@ def run_seeds(config: config_lib.QLambdaConfig, num_seeds: int,
     epsilons: optional [num_seeds] ε of a fixed-ε sweep.
     progress: optional anakin callback, called with environment steps.
     max_seeds_per_group: see `anakin.run`.
+    **checkpointing: `sweep.run_job`'s checkpoint, save_every, resume and
+      stop (then None is returned when stopped).
   """
   job = make_job(config, num_seeds, num_steps, chunk_size, flip_period, seed,
                  epsilons, max_seeds_per_group)
-  return sweep.run_job(job, {}, progress=progress)
+  return sweep.run_job(job, dataclasses.asdict(config), progress=progress,
+                       **checkpointing)
