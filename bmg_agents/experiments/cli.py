@@ -40,7 +40,8 @@ FLAGS = flags.FLAGS
 RUN_FILE = 'run.json'
 RUN_FORMAT = 1
 # Flags that say how to treat the directory, not what the run is.
-_NOT_IDENTITY = ('results_dir', 'overwrite', 'resume', 'save_every')
+_NOT_IDENTITY = ('results_dir', 'overwrite', 'resume', 'save_every',
+                 'checkpoint_every')
 
 
 def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
@@ -73,6 +74,11 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
   if 'fused' in runners:
     flags.DEFINE_integer('save_every', 50, 'Fused: metric rows between '
                          'checkpoints (0: only at a stop and the end).',
+                         lower_bound=0)
+  if set(runners) & {'single_process', 'launchpad'}:
+    flags.DEFINE_integer('checkpoint_every', 0, 'Acme runners: learner steps '
+                         'between checkpoints, besides every 30 minutes, at '
+                         'a stop and at the end (0: by time only).',
                          lower_bound=0)
   if 'launchpad' in runners:
     flags.DEFINE_integer('num_actors', 1, 'Actor nodes (launchpad).',
@@ -217,7 +223,9 @@ def make_experiment(builder, environment_factory, network_factory,
       max_num_actor_steps=FLAGS.num_steps,
       logger_factory=loggers.make_logger_factory(run_dir,
                                                  resume=FLAGS.resume),
-      checkpointing=config.CheckpointingConfig(run_dir), **kwargs)
+      checkpointing=config.CheckpointingConfig(
+          run_dir, every_learner_steps=FLAGS.checkpoint_every or None),
+      **kwargs)
 
 
 def run(experiment, name: str):
