@@ -78,7 +78,8 @@ _NO_CAP = 2**30
 # MinAtar's default (the Acme path's `MinAtarEnvironment`).
 STICKY_ACTION_PROB = .1
 # Learner metrics drawn per setting beside the episode return.
-CURVE_KEYS = ('return_sum', 'episodes', 'entropy', 'meta_grad_norm') + tuple(
+CURVE_KEYS = ('return_sum', 'episodes', 'env_steps', 'entropy',
+              'meta_grad_norm') + tuple(
     f'{name}_0' for name in ('discount', 'lambda', 'alpha', 'pg_cost',
                              'entropy_cost', 'td_cost'))
 
