@@ -21,7 +21,10 @@ finished settings on a rerun, refuses one whose spec changed, and continues
 a half-finished one from its checkpoint with --resume (bit for bit the
 uninterrupted run). Then it prints, per game, a random-policy row and each
 agent's mean ± s.e. over seeds of the episode return over the last 10% of
-frames, and draws `<results_dir>/minatar_fused.png` (return over frames).
+frames, with "above random: yes" when that mean is 2 s.e. above random play
+(the "learns above random" check; no test-sized budget shows it), and draws
+`<results_dir>/minatar_fused.png` (return over frames). SIGINT / SIGTERM
+checkpoint the running setting and exit 130 / 143.
 
   PYTHONPATH=. .venv/bin/python benchmarks/stacx_minatar_fused_results.py \
       --games=breakout,asterix,freeway,space_invaders --num_seeds=3 \
@@ -44,6 +47,7 @@ import numpy as np
 from bmg_agents import anakin
 from bmg_agents.experiments import plotting
 from bmg_agents.experiments import results
+from bmg_agents.experiments import stopping
 from bmg_agents.experiments import sweep
 from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import fused
@@ -159,22 +163,31 @@ def main(argv):
     settings = make_settings()
   except ValueError as e:
     raise app.UsageError(f'--{e}') from None
-  done = sweep.run_sweep(
-      settings, _RESULTS_DIR.value, _SAVE_EVERY.value, _RESUME.value,
-      progress=lambda name, job: anakin.Progress(
-          job.num_rows * job.row_steps, _NUM_SEEDS.value, name))
+  with stopping.StopOnSignal() as stop:  # Checkpoint, then exit 130 / 143.
+    try:
+      done = sweep.run_sweep(
+          settings, _RESULTS_DIR.value, _SAVE_EVERY.value, _RESUME.value,
+          progress=lambda name, job: anakin.Progress(
+              job.num_rows * job.row_steps, _NUM_SEEDS.value, name),
+          stop=stop)
+    except (ValueError, OSError) as e:
+      raise app.UsageError(str(e)) from None
   panels = []
   for game in _GAMES.value:
-    print(f'{game}: random policy {random_policy_return(game):.2f}')
+    random_return = random_policy_return(game)
+    print(f'{game}: random policy {random_return:.2f}')
     curves = []
     for name, result in done.items():
       if f'game={game},' not in name:
         continue
       returns = final_return(result)
       mean, stderr = results.mean_and_stderr(returns[:, None])
+      # "Learns above random": the mean 2 s.e. above random play.
+      above = mean[0] - 2 * stderr[0] > random_return
       print(f'  {name}: final {_TAIL:.0%} of frames {mean[0]:.2f} ± '
             f'{stderr[0]:.2f} (n={results.num_seeds(returns[:, None])}, '
-            f'{result["seconds"]:.0f} s)')
+            f'{result["seconds"]:.0f} s); above random: '
+            f'{"yes" if above else "no"}')
       curves.append(plotting.Curve(name.split(',', 1)[1],
                                    *return_curves(result)))
     panels.append(plotting.Panel(game, 'frames', 'episode return', curves))

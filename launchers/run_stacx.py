@@ -85,8 +85,11 @@ def run_fused(config, argv):
   except ValueError as e:
     raise app.UsageError(f'--{e}') from None
   results_dir = os.path.abspath(FLAGS.results_dir)
-  if not (RESUME.value and os.path.exists(fused.checkpoint_path(
-      results_dir))):
+  checkpoint = fused.checkpoint_path(results_dir)
+  if os.path.exists(checkpoint) and not (RESUME.value or FLAGS.overwrite):
+    raise app.UsageError(f'{checkpoint} holds a half-finished run; pass '
+                         '--resume to continue it (or --overwrite).')
+  if not (RESUME.value and os.path.exists(checkpoint)):
     results_dir = cli.prepare_results_dir(argv)
   spec = sweep.make_spec(config, env=ENV.value, seeds=seeds,
                          num_steps=FLAGS.num_steps, log_every=LOG_EVERY.value)

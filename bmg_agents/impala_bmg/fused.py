@@ -54,6 +54,7 @@ import numpy as np
 
 from bmg_agents import anakin
 from bmg_agents.experiments import results
+from bmg_agents.experiments import stopping
 from bmg_agents.experiments import sweep
 from bmg_agents.impala_bmg import acting
 from bmg_agents.impala_bmg import config as config_lib
@@ -469,7 +470,8 @@ def run(job: sweep.FusedJob, spec: Dict[str, Any], label: str,
     results_dir: gets `metrics.csv` (one row per seed and metrics row, with
       'episode_return' and 'frames'), `params.npz` (each seed's final
       parameters) and, while running, the checkpoint.
-    save_every: metric rows between checkpoints (0: none).
+    save_every: metric rows between checkpoints (0: none; a SIGINT or
+      SIGTERM saves one too, then exits 130 / 143).
     resume: continue from the checkpoint.
     title: the figure's title (e.g. the game); the figure `fused.png` draws
       the episode return over frames (mean and s.e. over seeds).
@@ -480,8 +482,10 @@ def run(job: sweep.FusedJob, spec: Dict[str, Any], label: str,
   finals = []
   checkpoint = checkpoint_path(results_dir)
   progress = anakin.Progress(job.num_rows * job.row_steps, len(seeds), label)
-  metrics = sweep.run_job(job, spec, checkpoint, save_every, resume,
-                          progress, final_state=finals.append)
+  # SIGINT / SIGTERM: a checkpoint, then exit 130 / 143 as the block ends.
+  with stopping.StopOnSignal() as stop:
+    metrics = sweep.run_job(job, spec, checkpoint, save_every, resume,
+                            progress, stop, final_state=finals.append)
   metrics['episode_return'] = episode_returns(metrics)
   metrics['frames'] = np.cumsum(
       np.asarray(metrics['env_steps']) * job.calls_per_row, axis=1)
