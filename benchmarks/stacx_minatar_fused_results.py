@@ -36,6 +36,7 @@ Frames are sequence steps (an episode's padded final step included: one per
 episode); each setting's JSON also holds the exact environment steps.
 """
 
+import dataclasses
 import functools
 
 from absl import app
@@ -87,8 +88,11 @@ def make_settings():
       for eps in _META_EPS.value:
         config = config_lib.STACXConfig(
             torso_channels=config_lib.TORSO_WIDTHS[1], meta_eps=float(eps),
-            learning_rate_decay_steps=max(1, _NUM_FRAMES.value // 120),
             **AGENTS[agent])
+        # The learning rate decays to 0 over the run (as run_stacx.py).
+        config = dataclasses.replace(
+            config, learning_rate_decay_steps=max(1, _NUM_FRAMES.value // (
+                config.online_batch_size * config.unroll_length)))
         # Refused here, before any work, if a row is under one step.
         fused.plan(config.online_batch_size * config.unroll_length,
                    _NUM_FRAMES.value, _LOG_EVERY.value)
