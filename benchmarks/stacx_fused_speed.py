@@ -52,7 +52,9 @@ _ACME_WARMUP = flags.DEFINE_integer('acme_warmup', 600,
                                     'Acme frames left out of the rate.')
 _FUSED_STEPS = flags.DEFINE_integer('fused_steps', 20,
                                     'Timed fused steps (after compiling).')
-_SEEDS = flags.DEFINE_integer('seeds', 1, 'Fused: seeds vmapped together.')
+_SEEDS = flags.DEFINE_integer('seeds', 1, 'Fused: seeds in one program.')
+_VMAP = flags.DEFINE_boolean('vmap_seeds', True, 'Fused: vmap the seeds '
+                             '(else lax.map: one after another).')
 _SECTIONS = flags.DEFINE_enum('sections', 'all', ('all', 'fused', 'acme'),
                               'What to run (fused alone needs no acme).')
 
@@ -114,6 +116,13 @@ def _timed(fn, first, *args, repeats):
   return (time.perf_counter() - start) / repeats
 
 
+def _over_seeds(fn):
+  """fn over a leading axis of seeds: vmapped, or one after another."""
+  if _VMAP.value:
+    return jax.vmap(fn)
+  return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+
+
 def fused_frames_per_second(agent):
   """(frames/s over all seeds, {part: seconds per step}) of the fused run."""
   config = _config(agent)
@@ -121,7 +130,7 @@ def fused_frames_per_second(agent):
   keys = jax.random.split(jax.random.PRNGKey(0), _SEEDS.value)
   state = jax.jit(jax.vmap(fns.init))(keys)
   # Donated, as `anakin.run` does: the replay is updated in place.
-  step = jax.jit(jax.vmap(fns.step), donate_argnums=0)
+  step = jax.jit(_over_seeds(fns.step), donate_argnums=0)
   start = time.perf_counter()
   state, metrics = step(state)  # Compile, and fill the replay a little.
   jax.block_until_ready(state)
@@ -136,7 +145,7 @@ def fused_frames_per_second(agent):
         flush=True)
   # The parts, each on its own (jitted, vmapped over seeds; the replay and
   # the learner state donated, as in the fused step).
-  act = jax.jit(jax.vmap(fns.act))
+  act = jax.jit(_over_seeds(fns.act))
   acting_state = state._replace(replay=None)  # Acting never reads it.
   _, online, _ = act(acting_state)
   sample_keys = jax.random.split(jax.random.PRNGKey(1), _SEEDS.value)
@@ -145,10 +154,10 @@ def fused_frames_per_second(agent):
     pushed = fused.replay_push(replay_state, online)
     return pushed, fused.learner_batch(online, pushed, key, config)
 
-  replay = jax.jit(jax.vmap(replay), donate_argnums=0)
+  replay = jax.jit(_over_seeds(replay), donate_argnums=0)
   learner, replay_state = state.learner, state.replay
   replay_state, batch = replay(replay_state, online, sample_keys)
-  update = jax.jit(jax.vmap(fns.update), donate_argnums=0)
+  update = jax.jit(_over_seeds(fns.update), donate_argnums=0)
   repeats = max(3, _FUSED_STEPS.value // 4)
   parts = {
       'acting': _timed(act, acting_state, repeats=repeats),

@@ -76,6 +76,9 @@ _RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/minatar_fused',
                                    'Where the settings\' JSON files go.')
 _RESUME = flags.DEFINE_boolean('resume', False, 'Continue half-done '
                                'settings from their checkpoints.')
+_GROUP = flags.DEFINE_integer(
+    'max_seeds_per_group', 0, 'Seeds vmapped together per device (0: all; '
+    'see fused.make_job).', lower_bound=0)
 _TAIL = .1  # The final fraction of frames the table averages over.
 
 
@@ -104,7 +107,7 @@ def make_settings():
                                log_every=_LOG_EVERY.value)
         settings[name] = (spec, functools.partial(
             fused.make_job, config, game, seeds, _NUM_FRAMES.value,
-            _LOG_EVERY.value))
+            _LOG_EVERY.value, max_seeds_per_group=_GROUP.value or None))
   return settings
 
 

@@ -428,7 +428,13 @@ def make_job(config: config_lib.STACXConfig, game: str,
     num_steps: sequence steps per seed (rounded down to whole rows).
     log_every: sequence steps per metrics row (rounded to fused steps).
     sticky_action_prob: see `make_fused_fns`.
-    max_seeds_per_group: see `anakin.run`.
+    max_seeds_per_group: see `anakin.run`; None: one vmap over a device's
+      seeds. On XLA:CPU neither scales: 3 vmapped seeds took 2.6x the time
+      of 3 single-seed learner steps (vmapped weights make the torso's
+      convolutions grouped ones), and 3 seeds one after another (`lax.map`)
+      6.4x (XLA does not optimise across the loop); one seed per device
+      (`anakin.force_host_devices`) is the fast layout there
+      (benchmarks/stacx_fused_speed.py --seeds=3 [--novmap_seeds]).
   """
   # The plan first: its errors come before anything is built.
   calls_per_row, num_rows = plan(
