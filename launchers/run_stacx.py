@@ -16,6 +16,8 @@
 
   python launchers/run_stacx.py --env=minatar:breakout --meta_objective=bmg \
       --matching=kl_v --num_steps=200000 --runner=launchpad --num_actors=2
+  python launchers/run_stacx.py --env=minatar:breakout --runner=fused \
+      --num_seeds=3 --num_steps=1000000 --save_every=50   # gymnax, one jit
 
 Atari takes 4 emulator frames per agent step. Without --torso_channels,
 MinAtar uses the 1x ResNet (16,32,32,16), Atari Table 2's 4x.
@@ -33,13 +35,21 @@ from bmg_agents.environments import registry
 from bmg_agents.experiments import cli
 from bmg_agents.experiments import config_flags
 from bmg_agents.experiments import plotting
+from bmg_agents.experiments import sweep
 from bmg_agents.impala_bmg import config as stacx_config
 
 config_flags.define_flags(impala_bmg.STACXConfig)
-cli.define_run_flags(('launchpad', 'single_process'), num_steps=200_000,
-                     results_dir='results/stacx')
+cli.define_run_flags(('launchpad', 'single_process', 'fused'),
+                     num_steps=200_000, results_dir='results/stacx',
+                     num_seeds=1)
 ENV = flags.DEFINE_string('env', 'minatar:breakout',
                           "'atari:<Game>' or 'minatar:<game>'.")
+LOG_EVERY = flags.DEFINE_integer('log_every', 12_000, 'Fused: steps per '
+                                 'CSV row.', lower_bound=1)
+SAVE_EVERY = flags.DEFINE_integer('save_every', 50, 'Fused: rows between '
+                                  'checkpoints (0: none).', lower_bound=0)
+RESUME = flags.DEFINE_boolean('resume', False, 'Fused: continue from the '
+                              "results_dir's checkpoint.")
 FLAGS = flags.FLAGS
 
 
@@ -52,6 +62,9 @@ def build_config() -> impala_bmg.STACXConfig:
       raise ValueError('env: STACX runs on atari:<Game> or minatar:<game>.')
   except ValueError as e:
     raise app.UsageError(str(e)) from None
+  if FLAGS.runner == 'fused' and suite != 'minatar':
+    raise app.UsageError('--env: the fused runner runs minatar:<game> only '
+                         f'(gymnax), got {ENV.value!r}.')
   if not FLAGS['torso_channels'].present:
     overrides['torso_channels'] = stacx_config.TORSO_WIDTHS[
         4 if suite == 'atari' else 1]
@@ -62,8 +75,32 @@ def build_config() -> impala_bmg.STACXConfig:
   return config_flags.from_flags(impala_bmg.STACXConfig, **overrides)
 
 
+def run_fused(config, argv):
+  """All seeds in one compiled program: metrics.csv, params.npz, a PNG."""
+  from bmg_agents.impala_bmg import fused  # pylint: disable=g-import-not-at-top
+  seeds = list(range(FLAGS.seed, FLAGS.seed + FLAGS.num_seeds))
+  try:
+    job = fused.make_job(config, registry.parse_name(ENV.value)[1], seeds,
+                         FLAGS.num_steps, LOG_EVERY.value)
+  except ValueError as e:
+    raise app.UsageError(f'--{e}') from None
+  results_dir = os.path.abspath(FLAGS.results_dir)
+  checkpoint = fused.checkpoint_path(results_dir)
+  if os.path.exists(checkpoint) and not (RESUME.value or FLAGS.overwrite):
+    raise app.UsageError(f'{checkpoint} holds a half-finished run; pass '
+                         '--resume to continue it (or --overwrite).')
+  if not (RESUME.value and os.path.exists(checkpoint)):
+    results_dir = cli.prepare_results_dir(argv)
+  spec = sweep.make_spec(config, env=ENV.value, seeds=seeds,
+                         num_steps=FLAGS.num_steps, log_every=LOG_EVERY.value)
+  fused.run(job, spec, f'stacx_{config.meta_objective}', seeds, results_dir,
+            SAVE_EVERY.value, RESUME.value, title=ENV.value)
+
+
 def main(argv):
   config = build_config()
+  if FLAGS.runner == 'fused':
+    return run_fused(config, argv)
   results_dir = cli.prepare_results_dir(argv)
   print(f'STACX {config.meta_objective} ({config.matching}, K={config.K}, '
         f'L={config.L}) on {ENV.value} for {FLAGS.num_steps} steps '

@@ -69,7 +69,8 @@ class FusedJob:
     num_rows: metric rows of the whole run.
     schedule_keys: metrics whose per-reward-cycle range is stored (the
       meta-learned schedule, the policy entropy).
-    flip_period: environment steps per reward cycle.
+    flip_period: environment steps per reward cycle (None: no cycles, e.g.
+      MinAtar; no per-cycle ranges are stored).
     max_seeds_per_group: see `anakin.run`.
   """
   step_fn: anakin.StepFn
@@ -78,7 +79,7 @@ class FusedJob:
   calls_per_row: int
   num_rows: int
   schedule_keys: Sequence[str]
-  flip_period: int
+  flip_period: Optional[int]
   max_seeds_per_group: Optional[int] = None
 
   @property
@@ -153,7 +154,8 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
             checkpoint: Optional[str] = None, save_every: int = 0,
             resume: bool = False,
             progress: Optional[anakin.Callback] = None,
-            stop: Optional[Callable[[], bool]] = None
+            stop: Optional[Callable[[], bool]] = None,
+            final_state: Optional[Callable[[Any], None]] = None
             ) -> Optional[Dict[str, np.ndarray]]:
   """Runs `job` to its end; metrics as [seeds, rows] arrays.
 
@@ -168,6 +170,8 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
     progress: an anakin callback (chunks, environment steps, metrics).
     stop: polled after every row; when it says so, the run saves a
       checkpoint and returns None (e.g. a `stopping.StopOnSignal`).
+    final_state: called with the finished run's state [S, ...] on the host
+      (e.g. to save the final parameters).
 
   Raises:
     FileExistsError: a checkpoint exists and `resume` is False.
@@ -201,12 +205,15 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
   remaining = job.num_rows - rows_done
   if remaining > 0:
     try:
-      anakin.run(job.step_fn, state, remaining * job.calls_per_row,
-                 job.calls_per_row, callback=keep,
-                 max_seeds_per_group=job.max_seeds_per_group,
-                 state_callback=after_row)
+      state, _ = anakin.run(
+          job.step_fn, state, remaining * job.calls_per_row,
+          job.calls_per_row, callback=keep,
+          max_seeds_per_group=job.max_seeds_per_group,
+          state_callback=after_row)
     except _Stopped:
       return None
+  if final_state is not None:
+    final_state(jax.device_get(state))
   metrics = _concatenate(([done] if done else []) + chunks)
   # [rows, S] -> [S, rows].
   return {k: np.swapaxes(v, 0, 1) for k, v in metrics.items()}
@@ -261,7 +268,8 @@ def summarize(job: FusedJob, spec: Mapping[str, Any],
       'cycle_ranges': {
           k: results.cycle_ranges(metrics[k], job.row_steps,
                                   job.flip_period).tolist()
-          for k in job.schedule_keys if k in metrics},
+          for k in job.schedule_keys
+          if k in metrics and job.flip_period is not None},
   }
 
 
