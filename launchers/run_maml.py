@@ -68,7 +68,7 @@ def main(argv):
       config, dataset, seed=FLAGS.seed, num_steps=FLAGS.num_steps,
       eval_every=EVAL_EVERY.value, val_tasks=VAL_TASKS.value,
       test_tasks=TEST_TASKS.value, results_dir=results_dir,
-      resume=FLAGS.resume))
+      resume=FLAGS.resume, checkpoint_every=FLAGS.checkpoint_every or None))
   if not rows:
     print(f'{results_dir} had finished its {FLAGS.num_steps} steps.')
     return

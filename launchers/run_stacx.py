@@ -46,10 +46,6 @@ ENV = flags.DEFINE_string('env', 'minatar:breakout',
                           "'atari:<Game>' or 'minatar:<game>'.")
 LOG_EVERY = flags.DEFINE_integer('log_every', 12_000, 'Fused: steps per '
                                  'CSV row.', lower_bound=1)
-SAVE_EVERY = flags.DEFINE_integer('save_every', 50, 'Fused: rows between '
-                                  'checkpoints (0: none).', lower_bound=0)
-RESUME = flags.DEFINE_boolean('resume', False, 'Fused: continue from the '
-                              "results_dir's checkpoint.")
 FLAGS = flags.FLAGS
 
 
@@ -84,17 +80,16 @@ def run_fused(config, argv):
                          FLAGS.num_steps, LOG_EVERY.value)
   except ValueError as e:
     raise app.UsageError(f'--{e}') from None
-  results_dir = os.path.abspath(FLAGS.results_dir)
-  checkpoint = fused.checkpoint_path(results_dir)
-  if os.path.exists(checkpoint) and not (RESUME.value or FLAGS.overwrite):
-    raise app.UsageError(f'{checkpoint} holds a half-finished run; pass '
-                         '--resume to continue it (or --overwrite).')
-  if not (RESUME.value and os.path.exists(checkpoint)):
-    results_dir = cli.prepare_results_dir(argv)
+  results_dir = cli.prepare_results_dir(argv)  # --resume: the same run.
+  if FLAGS.resume and not os.path.exists(fused.checkpoint_path(
+      results_dir)) and os.path.exists(os.path.join(results_dir,
+                                                    'params.npz')):
+    print(f'{results_dir} holds the finished run.')
+    return
   spec = sweep.make_spec(config, env=ENV.value, seeds=seeds,
                          num_steps=FLAGS.num_steps, log_every=LOG_EVERY.value)
   fused.run(job, spec, f'stacx_{config.meta_objective}', seeds, results_dir,
-            SAVE_EVERY.value, RESUME.value, title=ENV.value)
+            FLAGS.save_every, FLAGS.resume, title=ENV.value)
 
 
 def main(argv):

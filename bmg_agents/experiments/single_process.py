@@ -215,6 +215,8 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
     try:
       for step in range(first, experiment.max_num_learner_steps + 1):
         learner.step()
+        if checkpointer is not None:
+          checkpointer.after_learner_step()
         last = step == experiment.max_num_learner_steps or stop()
         if step % experiment.eval_every and not last:
           continue

@@ -95,7 +95,8 @@ def make_experiment_config(config: config_lib.MAMLConfig,
                            dataset: data_lib.FewShotDataset, *, seed: int,
                            num_steps: int, eval_every: int, val_tasks: int,
                            test_tasks: int, results_dir: Optional[str],
-                           resume: bool = False
+                           resume: bool = False,
+                           checkpoint_every: Optional[int] = None
                            ) -> experiments.OfflineExperimentConfig:
   """Meta-training on dataset.train, evaluated on fixed val/test tasks.
 
@@ -111,6 +112,8 @@ def make_experiment_config(config: config_lib.MAMLConfig,
     results_dir: where CSV logs and checkpoints go (None: terminal only).
     resume: continue the run in `results_dir` from its checkpoint (its CSVs
       continue; the task stream starts anew from `seed`).
+    checkpoint_every: also checkpoint every this many meta-steps (besides
+      every evaluation and every 30 minutes).
 
   Returns:
     The experiment, for `experiments.run_offline_experiment`.
@@ -133,5 +136,6 @@ def make_experiment_config(config: config_lib.MAMLConfig,
       max_num_learner_steps=num_steps, eval_every=eval_every,
       logger_factory=experiments.make_logger_factory(results_dir,
                                                      resume=resume),
-      checkpointing=(experiments.CheckpointingConfig(results_dir)
+      checkpointing=(experiments.CheckpointingConfig(
+          results_dir, every_learner_steps=checkpoint_every)
                      if results_dir else None))
