@@ -76,8 +76,8 @@ def _actor_steps(counter) -> int:
 
 def _done(counter, num_actors: int, num_evaluators: int) -> bool:
   counts = counter.get_counts()
-  return (counts.get('actor_done', 0) >= num_actors and
-          counts.get('evaluator_done', 0) >= num_evaluators)
+  return (counts.get('done_actor', 0) >= num_actors and
+          counts.get('done_evaluator', 0) >= num_evaluators)
 
 
 def _end_node_process():
@@ -166,15 +166,19 @@ class _ActorNode:
   """
 
   def __init__(self, loop: environment_loop.EnvironmentLoop, counter,
-               num_steps: Optional[int] = None):
+               label: str, num_steps: Optional[int] = None):
     self._loop = loop
-    self._counter = counter
+    self._counter = counter  # The program's counter.
+    self._label = label
     self._num_steps = num_steps
 
   def run(self):
     with signals.runtime_terminator():
       self._loop.run(self._num_steps)
-      self._counter.increment(done=1)
+      # 'done_actor', not 'actor_done': a count named '<label>_*' would be
+      # in every other actor's rows (an `OwnCounter`'s) from then on, a
+      # column their CSV logs lack.
+      self._counter.increment(**{f'done_{self._label}': 1})
       _wait_for_stop()
     _end_node_process()
 
@@ -230,7 +234,8 @@ class _Nodes:
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
         should_stop=None if num_steps is not None else (
-            lambda: _actor_steps(counter) >= budget)), own_counter, num_steps)
+            lambda: _actor_steps(counter) >= budget)), counter, label,
+        num_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
     """Takes its share of the budget: together the actors take all of it."""
