@@ -17,6 +17,10 @@
   python launchers/run_stacx.py --env=minatar:breakout --meta_objective=bmg \
       --matching=kl_v --num_steps=200000 --runner=launchpad --num_actors=2
 
+--num_learner_hosts=H runs the learner as H JAX processes sharing one
+pmapped update (a TPU pod's hosts; here: --learner_cpu_devices=2), see
+docs/multihost.md.
+
 Atari takes 4 emulator frames per agent step. Without --torso_channels,
 MinAtar uses the 1x ResNet (16,32,32,16), Atari Table 2's 4x.
 """
@@ -37,7 +41,7 @@ from bmg_agents.impala_bmg import config as stacx_config
 
 config_flags.define_flags(impala_bmg.STACXConfig)
 cli.define_run_flags(('launchpad', 'single_process'), num_steps=200_000,
-                     results_dir='results/stacx')
+                     results_dir='results/stacx', learner_hosts=True)
 ENV = flags.DEFINE_string('env', 'minatar:breakout',
                           "'atari:<Game>' or 'minatar:<game>'.")
 FLAGS = flags.FLAGS
@@ -52,6 +56,10 @@ def build_config() -> impala_bmg.STACXConfig:
       raise ValueError('env: STACX runs on atari:<Game> or minatar:<game>.')
   except ValueError as e:
     raise app.UsageError(str(e)) from None
+  for name in ('online_batch_size', 'replay_batch_size'):  # Host shards.
+    if FLAGS[name].value % FLAGS.num_learner_hosts:
+      raise app.UsageError(f'num_learner_hosts: {FLAGS.num_learner_hosts} '
+                           f'must divide --{name}={FLAGS[name].value}.')
   if not FLAGS['torso_channels'].present:
     overrides['torso_channels'] = stacx_config.TORSO_WIDTHS[
         4 if suite == 'atari' else 1]
