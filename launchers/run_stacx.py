@@ -19,6 +19,10 @@
   python launchers/run_stacx.py --env=minatar:breakout --runner=fused \
       --num_seeds=3 --num_steps=1000000 --save_every=50   # gymnax, one jit
 
+--num_learner_hosts=H runs the learner as H JAX processes sharing one
+pmapped update (a TPU pod's hosts; here: --learner_cpu_devices=2), see
+docs/multihost.md.
+
 Atari takes 4 emulator frames per agent step. Without --torso_channels,
 MinAtar uses the 1x ResNet (16,32,32,16), Atari Table 2's 4x.
 """
@@ -41,7 +45,7 @@ from bmg_agents.impala_bmg import config as stacx_config
 config_flags.define_flags(impala_bmg.STACXConfig)
 cli.define_run_flags(('launchpad', 'single_process', 'fused'),
                      num_steps=200_000, results_dir='results/stacx',
-                     num_seeds=1)
+                     num_seeds=1, learner_hosts=True)
 ENV = flags.DEFINE_string('env', 'minatar:breakout',
                           "'atari:<Game>' or 'minatar:<game>'.")
 LOG_EVERY = flags.DEFINE_integer('log_every', 12_000, 'Fused: steps per '
@@ -61,6 +65,10 @@ def build_config() -> impala_bmg.STACXConfig:
   if FLAGS.runner == 'fused' and suite != 'minatar':
     raise app.UsageError('--env: the fused runner runs minatar:<game> only '
                          f'(gymnax), got {ENV.value!r}.')
+  for name in ('online_batch_size', 'replay_batch_size'):  # Host shards.
+    if FLAGS[name].value % FLAGS.num_learner_hosts:
+      raise app.UsageError(f'num_learner_hosts: {FLAGS.num_learner_hosts} '
+                           f'must divide --{name}={FLAGS[name].value}.')
   if not FLAGS['torso_channels'].present:
     overrides['torso_channels'] = stacx_config.TORSO_WIDTHS[
         4 if suite == 'atari' else 1]

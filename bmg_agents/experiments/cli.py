@@ -45,10 +45,14 @@ _NOT_IDENTITY = ('results_dir', 'overwrite', 'resume', 'save_every',
 
 
 def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
-                     num_seeds: Optional[int] = None) -> None:
+                     num_seeds: Optional[int] = None,
+                     learner_hosts: bool = False) -> None:
   """Defines --runner, --seed, --num_steps, --results_dir, --overwrite,
-  --resume and, where they apply, --num_seeds (fused), --num_actors,
-  --lp_launch_type."""
+  --resume and, where they apply, --num_seeds (fused), --save_every,
+  --checkpoint_every, --num_actors, --lp_launch_type; with `learner_hosts`
+  (for builders that shard batches over hosts, see `multihost`) also
+  --num_learner_hosts, --learner_coordinator_address and
+  --learner_cpu_devices."""
   unknown = set(runners) - set(RUNNERS)
   if unknown:
     raise ValueError(f'runners must be from {RUNNERS}, got {sorted(unknown)}.')
@@ -92,6 +96,39 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
     flags.register_validator(
         'lp_launch_type', lambda v: v in ('local_mp', 'local_mt'),
         '--lp_launch_type must be local_mp or local_mt here.')
+  if learner_hosts and 'launchpad' in runners:
+    _define_learner_host_flags()
+
+
+def _define_learner_host_flags() -> None:
+  """The learner topology's flags (`multihost.LearnerHosts`)."""
+  flags.DEFINE_integer('num_learner_hosts', 1, 'Learner nodes, one JAX '
+                       'process each, joined by jax.distributed into one '
+                       'pmapped update (launchpad, local_mp).', lower_bound=1)
+  flags.DEFINE_string('learner_coordinator_address', None, 'host:port of '
+                      'learner host 0\'s jax.distributed coordinator '
+                      '(default: 127.0.0.1 and a free port).')
+  flags.DEFINE_integer('learner_cpu_devices', 0, 'CPU devices forced in each '
+                       'learner host process (the CPU form of a pod); 0: '
+                       'its own devices.', lower_bound=0)
+  flags.register_validator(
+      'learner_coordinator_address', _is_address,
+      '--learner_coordinator_address must be host:port.')
+  flags.register_multi_flags_validator(
+      ['num_learner_hosts', 'runner', 'lp_launch_type'],
+      lambda v: v['num_learner_hosts'] == 1 or (
+          v['runner'] == 'launchpad' and v['lp_launch_type'] == 'local_mp'),
+      '--num_learner_hosts > 1 needs --runner=launchpad and '
+      '--lp_launch_type=local_mp (one process per learner host).')
+
+
+def _is_address(value: Optional[str]) -> bool:
+  from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
+  try:
+    multihost.LearnerHosts(coordinator_address=value)
+  except ValueError:
+    return False
+  return True
 
 
 def run_flags() -> Dict[str, Any]:
@@ -244,8 +281,14 @@ def run(experiment, name: str):
   try:
     if FLAGS.runner == 'single_process':
       return single_process.run_experiment(experiment)
+    hosts = None
+    if 'num_learner_hosts' in FLAGS:
+      from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
+      hosts = multihost.LearnerHosts(FLAGS.num_learner_hosts,
+                                     FLAGS.learner_coordinator_address,
+                                     FLAGS.learner_cpu_devices)
     program = distributed.make_distributed_experiment(
-        experiment, FLAGS.num_actors, FLAGS.num_evaluators, name)
+        experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
     distributed.launch(program, FLAGS.lp_launch_type)
     return None
   except (loggers.NonFiniteError, distributed.NodeFailure) as e:

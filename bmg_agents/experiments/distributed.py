@@ -33,7 +33,20 @@ code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
 unpickling imports `bmg_agents` (and its acme/jax compatibility layer)
 before acme. Only factories are shipped; environments, networks and
 learners are made inside the nodes.
+
+A learner of H hosts (`multihost.LearnerHosts`) is H learner nodes, one JAX
+process each, joined by `jax.distributed` (host 0 the coordinator) into one
+pmapped update over all their devices, each host taking its own shard of
+every batch from replay. Host 0 alone serves variables to the actors, logs,
+counts learner steps and checkpoints (its state is broadcast to the others
+at the start, so a restored checkpoint reaches every host); host 0 decides
+the stop and every host learns it in the same step (a collective), so none
+is left waiting in a collective for another. A host that dies is a node
+that ended early: every node is stopped, and a host blocked in a
+collective with it is killed with its group.
 """
+
+import inspect
 
 import os
 import signal
@@ -46,13 +59,16 @@ from absl import logging
 from acme import specs
 from acme.jax import utils as acme_utils
 from acme.utils import counting
+from acme.utils import loggers
 from acme.utils import signals
 import jax
 import launchpad as lp
+import numpy as np
 import psutil
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
+from bmg_agents.experiments import multihost
 from bmg_agents.experiments import single_process
 from bmg_agents.experiments import stopping
 
@@ -76,8 +92,8 @@ def _actor_steps(counter) -> int:
 
 def _done(counter, num_actors: int, num_evaluators: int) -> bool:
   counts = counter.get_counts()
-  return (counts.get('actor_done', 0) >= num_actors and
-          counts.get('evaluator_done', 0) >= num_evaluators)
+  return (counts.get('done_actor', 0) >= num_actors and
+          counts.get('done_evaluator', 0) >= num_evaluators)
 
 
 def _end_node_process():
@@ -101,25 +117,37 @@ def _wait_for_stop():
 
 
 class _LearnerNode:
-  """Steps the learner until the actors' budget, then stops the program."""
+  """Steps the learner until the actors' budget, then stops the program.
+
+  With H > 1 learner hosts, host 0 decides when to stop and every host
+  learns it in the same step; each host then logs a hash of its final
+  state, and host 0 stops the program.
+  """
 
   def __init__(self, learner, counter, budget: int, num_actors: int,
-               num_evaluators: int, checkpointer):
+               num_evaluators: int, checkpointer, host_id: int = 0,
+               num_hosts: int = 1):
     self._learner = learner
     self._counter = counter
     self._budget = budget
     self._num_workers = (num_actors, num_evaluators)
     self._checkpointer = checkpointer
+    self._host = (host_id, num_hosts)
 
   def run(self):
     saved = False
+    host_id, num_hosts = self._host
     with signals.runtime_terminator():  # A stop raises SystemExit in here.
       self._learn_to_budget()
       self._save()
       saved = True
-      logging.info('Budget of %d actor steps reached; stopping.',
-                   self._budget)
-      stop_program()
+      if num_hosts > 1:
+        logging.info('Learner host %d of %d: final state hash %s.', host_id,
+                     num_hosts, multihost.state_hash(self._learner.save()))
+      if host_id == 0:
+        logging.info('Budget of %d actor steps reached; stopping.',
+                     self._budget)
+        stop_program()
       _wait_for_stop()
     if not saved:  # Stopped from outside, or by another node's failure.
       self._save()
@@ -128,18 +156,24 @@ class _LearnerNode:
   def _learn_to_budget(self):
     """Learns until the budget, then until every actor is done (or 30 s)."""
     last, budget_time = time.time(), None
+    host_id, num_hosts = self._host
     while True:
       self._learner.step()
       if self._checkpointer is not None:
         self._checkpointer.after_learner_step()
-      if time.time() - last > _POLL_SECS:
+      finished = False
+      if host_id == 0 and time.time() - last > _POLL_SECS:
         last = time.time()
         if budget_time is None:
           if _actor_steps(self._counter) >= self._budget:
             budget_time = last
-        elif (_done(self._counter, *self._num_workers) or
-              last - budget_time > _DONE_GRACE_SECS):
-          return
+        else:
+          finished = (_done(self._counter, *self._num_workers) or
+                      last - budget_time > _DONE_GRACE_SECS)
+      if num_hosts > 1:
+        finished = multihost.agree(finished)  # Host 0's, on every host.
+      if finished:
+        return
 
   def _save(self):
     if self._checkpointer is not None:
@@ -166,15 +200,19 @@ class _ActorNode:
   """
 
   def __init__(self, loop: environment_loop.EnvironmentLoop, counter,
-               num_steps: Optional[int] = None):
+               label: str, num_steps: Optional[int] = None):
     self._loop = loop
-    self._counter = counter
+    self._counter = counter  # The program's counter.
+    self._label = label
     self._num_steps = num_steps
 
   def run(self):
     with signals.runtime_terminator():
       self._loop.run(self._num_steps)
-      self._counter.increment(done=1)
+      # 'done_actor', not 'actor_done': a count named '<label>_*' would be
+      # in every other actor's rows (an `OwnCounter`'s) from then on, a
+      # column their CSV logs lack.
+      self._counter.increment(**{f'done_{self._label}': 1})
       _wait_for_stop()
     _end_node_process()
 
@@ -183,9 +221,11 @@ class _Nodes:
   """The node callables of one experiment's program."""
 
   def __init__(self, experiment: config_lib.ExperimentConfig,
-               num_actors: int, num_evaluators: int):
+               num_actors: int, num_evaluators: int,
+               learner_hosts: multihost.LearnerHosts):
     self._experiment = experiment
     self._num_workers = (num_actors, num_evaluators)
+    self._hosts = learner_hosts
 
   def _spec(self) -> specs.EnvironmentSpec:
     experiment = self._experiment
@@ -198,18 +238,33 @@ class _Nodes:
   def counter(self):
     return counting.Counter(time_delta=0.)
 
-  def learner(self, random_key, replay, counter):
-    experiment = self._experiment
+  def learner(self, random_key, replay, counter, host_id: int = 0):
+    """Learner host `host_id` (of `LearnerHosts.num_hosts`)."""
+    experiment, num_hosts = self._experiment, self._hosts.num_hosts
+    if num_hosts > 1:
+      multihost.initialize(self._hosts, host_id)  # Before any JAX work.
     spec = self._spec()
-    learner = single_process.make_learner(
-        experiment, random_key, experiment.network_factory(spec),
-        experiment.builder.make_dataset_iterator(replay), counter,
-        environment_spec=spec, replay_client=replay)
-    # The counter is another node's: only the learner's state is saved.
-    checkpointer = single_process.make_checkpointer(
-        experiment.checkpointing, learner)
+    networks = experiment.network_factory(spec)
+    dataset = experiment.builder.make_dataset_iterator(
+        replay, **({'num_shards': num_hosts} if num_hosts > 1 else {}))
+    checkpointer = None
+    if host_id == 0:
+      learner = single_process.make_learner(
+          experiment, random_key, networks, dataset, counter,
+          environment_spec=spec, replay_client=replay)
+      # The counter is another node's: only the learner's state is saved.
+      checkpointer = single_process.make_checkpointer(
+          experiment.checkpointing, learner)
+    else:  # Host 0 alone logs and counts.
+      learner = experiment.builder.make_learner(
+          random_key, networks, dataset, logger_fn=loggers.NoOpLogger,
+          counter=counting.Counter(), environment_spec=spec,
+          replay_client=replay)
+    if num_hosts > 1:
+      multihost.broadcast_state(learner)  # Host 0's, maybe restored.
     return _LearnerNode(learner, counter, experiment.max_num_actor_steps,
-                        *self._num_workers, checkpointer)
+                        *self._num_workers, checkpointer, host_id,
+                        num_hosts)
 
   def _acting_node(self, random_key, counter, label: str, make_actor,
                    instance=None, num_steps=None) -> _ActorNode:
@@ -230,7 +285,8 @@ class _Nodes:
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
         should_stop=None if num_steps is not None else (
-            lambda: _actor_steps(counter) >= budget)), own_counter, num_steps)
+            lambda: _actor_steps(counter) >= budget)), counter, label,
+        num_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
     """Takes its share of the budget: together the actors take all of it."""
@@ -256,9 +312,10 @@ class _Nodes:
         random_key, policy, variable_source=variable_source)
 
 
-def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
-                                num_actors: int, num_evaluators: int = 0,
-                                name: str = 'agent') -> lp.Program:
+def make_distributed_experiment(
+    experiment: config_lib.ExperimentConfig, num_actors: int,
+    num_evaluators: int = 0, name: str = 'agent',
+    learner_hosts: Optional[multihost.LearnerHosts] = None) -> lp.Program:
   """The Launchpad program; run it with `launch(program, launch_type)`.
 
   Args:
@@ -268,10 +325,23 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
       learner's newest parameters, without an adder (their rows go to the
       'evaluator' log), besides `experiment.evaluator_factories`.
     name: the program's name.
+    learner_hosts: the learner's topology (default: one host). H > 1 needs
+      'local_mp' (one process per host) and a builder whose
+      `make_dataset_iterator` takes `num_shards` (STACX-BMG's).
+
+  Raises:
+    ValueError: for num_actors < 1, or H > 1 with a builder that cannot
+      shard its batches.
   """
   if num_actors < 1:
     raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
-  nodes = _Nodes(experiment, num_actors, num_evaluators)
+  hosts = (learner_hosts or multihost.LearnerHosts()).with_address()
+  if hosts.num_hosts > 1 and 'num_shards' not in inspect.signature(
+      experiment.builder.make_dataset_iterator).parameters:
+    raise ValueError(
+        f'num_learner_hosts > 1 needs a builder whose make_dataset_iterator '
+        f'takes num_shards; {type(experiment.builder).__name__} does not.')
+  nodes = _Nodes(experiment, num_actors, num_evaluators, hosts)
   program = lp.Program(name=name)
   key = jax.random.PRNGKey(experiment.seed)
   with program.group('replay'):
@@ -279,9 +349,14 @@ def make_distributed_experiment(experiment: config_lib.ExperimentConfig,
   with program.group('counter'):
     counter = program.add_node(lp.CourierNode(nodes.counter))
   learner_key, key = jax.random.split(key)
+  # numpy: a node unpickling a jax array would start JAX before a learner
+  # host's `jax.distributed.initialize`. Every host starts from this key.
+  learner_key = np.asarray(learner_key)
   with program.group('learner'):
-    learner = program.add_node(
-        lp.CourierNode(nodes.learner, learner_key, replay, counter))
+    learners = [program.add_node(lp.CourierNode(
+        nodes.learner, learner_key, replay, counter, host_id))
+                for host_id in range(hosts.num_hosts)]
+  learner = learners[0]  # Host 0 serves the actors and evaluators.
   with program.group('evaluator'):
     for _ in range(num_evaluators):
       evaluator_key, key = jax.random.split(key)

@@ -186,21 +186,38 @@ class STACXBuilder(builders.ActorLearnerBuilder):
     return [queue, replay]
 
   def make_dataset_iterator(
-      self, replay_client: reverb.Client
+      self, replay_client: reverb.Client, num_shards: int = 1
   ) -> Iterator[Optional[learning.LearnerBatch]]:
-    """`LearnerBatch`es of online + replay data; None after a timeout."""
+    """`LearnerBatch`es of online + replay data; None after a timeout.
+
+    Args:
+      replay_client: the replay server's client.
+      num_shards: learner hosts sharing each update: this iterator (one
+        host's own) yields 1 / num_shards of every batch, online and
+        replay, so the hosts' shards together are one global batch.
+
+    Raises:
+      ValueError: if num_shards does not divide both batch sizes.
+    """
     config = self._config
+    config_lib.core_config.check_int('num_shards', num_shards, 1)
+    for name in ('online_batch_size', 'replay_batch_size'):
+      if getattr(config, name) % num_shards:
+        raise ValueError(f'{name} ({getattr(config, name)}) must be '
+                         f'divisible by the {num_shards} learner hosts.')
+    online_size = config.online_batch_size // num_shards
+    replay_size = config.replay_batch_size // num_shards
     make = functools.partial(_Sampler, replay_client.server_address,
                              timeout_ms=self._sample_timeout_ms)
     replay = None
-    if config.replay_batch_size:
-      size = config.replay_batch_size * (1 + config.num_extra_replay_batches)
+    if replay_size:
+      size = replay_size * (1 + config.num_extra_replay_batches)
       replay = make(REPLAY_TABLE, size, in_flight=2 * size)
     # One in flight from the queue, so `can_sample` of a single-process run
     # sees what is left to learn from (as acme's IMPALA queue does).
-    online = make(QUEUE_TABLE, config.online_batch_size, in_flight=1)
+    online = make(QUEUE_TABLE, online_size, in_flight=1)
     self._online = online
-    return _learner_batches(online, replay, config.replay_batch_size,
+    return _learner_batches(online, replay, replay_size,
                             config.num_extra_replay_batches)
 
   def learner_ready(self, replay_client: reverb.Client) -> bool:

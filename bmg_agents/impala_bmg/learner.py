@@ -22,6 +22,8 @@ from acme.jax import utils as acme_utils
 from acme.utils import counting
 from acme.utils import loggers
 import jax
+from jax.experimental import multihost_utils
+import numpy as np
 
 from bmg_agents.impala_bmg import learning
 
@@ -35,7 +37,7 @@ def _first(tree):
 
 
 class STACXLearner(acme.Learner):
-  """Data-parallel STACX / STACX-BMG learner (pmap over local devices).
+  """Data-parallel STACX / STACX-BMG learner (pmap over all devices).
 
   Every device holds a replica of the state and a slice of each batch;
   gradients and meta-gradients are averaged over devices (`make_fns` builds
@@ -43,6 +45,14 @@ class STACXLearner(acme.Learner):
   the whole batch on one device. `step()` is I/O only: it takes a batch
   (returning at once, without an update, when the iterator yields None),
   runs the compiled update and logs its metrics.
+
+  Multi-host (after `jax.distributed.initialize`, one learner per JAX
+  process): the pmap spans every process's devices, each process's iterator
+  yields its own shard of the global batch, split over its local devices,
+  and every host holds the same state after every step. A host whose
+  iterator yields None keeps the others waiting: each step first gathers
+  from every host whether it holds a batch, and all update only when all
+  do (a host's batch waits for the next step otherwise).
   """
 
   def __init__(self,
@@ -63,13 +73,22 @@ class STACXLearner(acme.Learner):
       counter: counts learner steps.
       logger: receives the metrics of every step (default: a terminal
         logger printing every 10 s).
-      devices: devices to replicate over (default: all local devices).
+      devices: devices to pmap over, the same on every process (default:
+        `jax.devices()`, every process's); the state and the batch go to
+        this process's share of them.
     """
-    self._devices = list(devices or jax.local_devices())
+    devices = list(devices or jax.devices())
+    self._devices = [d for d in devices
+                     if d.process_index == jax.process_index()]
+    if not self._devices:
+      raise ValueError(f'none of the devices {devices} belongs to JAX '
+                       f'process {jax.process_index()}.')
+    self._multihost = jax.process_count() > 1
+    self._pending = None  # A batch waiting for the other hosts' batches.
     self._iterator = iterator
     self._update = jax.pmap(make_fns(learning.PMAP_AXIS_NAME).update,
                             axis_name=learning.PMAP_AXIS_NAME,
-                            devices=self._devices)
+                            devices=devices)
     self._state = acme_utils.replicate_in_all_devices(
         initial_state, self._devices)
     self._counter = counter or counting.Counter()
@@ -78,9 +97,15 @@ class STACXLearner(acme.Learner):
 
   def step(self):
     """One learner update; logs metrics, meta-parameters and diagnostics."""
-    batch = next(self._iterator)
-    if batch is None:  # No data within the dataset's timeout.
+    if self._pending is None:
+      self._pending = next(self._iterator)  # None: no data within timeout.
+    ready = self._pending is not None
+    if self._multihost:  # The update is a collective: all hosts or none.
+      ready = bool(np.all(multihost_utils.process_allgather(
+          np.int32(ready))))
+    if not ready:
       return
+    batch, self._pending = self._pending, None
     batch = learning.shard(batch, len(self._devices))
     start = time.time()
     self._state, metrics = self._update(self._state, batch)

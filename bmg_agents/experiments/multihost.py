@@ -1,0 +1,120 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""A learner spread over H JAX processes (hosts), as on a TPU pod slice.
+
+Each learner host is one JAX process; `initialize` joins them with
+`jax.distributed.initialize` (host 0 runs the coordinator) before any JAX
+work, after which `jax.devices()` lists every host's devices and a `pmap`
+over them averages gradients across hosts. On a CPU the hosts are processes
+of one machine: `cpu_devices` forces that many host devices per process
+and the CPU collectives are gloo's. On a pod the same program runs one
+learner node per pod host, on the pod's own devices (see docs/multihost.md).
+The helpers below are the collectives every host must call at the same
+point of its loop: none of them returns on any host before all have called.
+"""
+
+import dataclasses
+import hashlib
+import signal
+from typing import Any, Optional
+
+import jax
+from jax.experimental import multihost_utils
+import numpy as np
+import portpicker
+
+from bmg_agents import anakin
+from bmg_agents.core import config as config_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class LearnerHosts:
+  """The learner's topology in a Launchpad program.
+
+  Attributes:
+    num_hosts: learner nodes, one JAX process each, joined by
+      `jax.distributed`; 1 is a single learner without it.
+    coordinator_address: 'host:port' of host 0's coordinator, reachable by
+      every learner host; None: 127.0.0.1 and a free port (all learner
+      nodes on this machine).
+    cpu_devices: host CPU devices forced in each learner process (XLA_FLAGS,
+      the CPU form of a pod's hosts); 0: the process's own devices (a TPU
+      host's chips).
+  """
+  num_hosts: int = 1
+  coordinator_address: Optional[str] = None
+  cpu_devices: int = 0
+
+  def __post_init__(self):
+    config_lib.check_int('num_learner_hosts', self.num_hosts, 1)
+    config_lib.check_int('learner_cpu_devices', self.cpu_devices, 0)
+    address = self.coordinator_address
+    if address is not None and not (
+        isinstance(address, str) and address.rpartition(':')[2].isdigit()):
+      raise ValueError('learner_coordinator_address must be host:port, got '
+                       f'{address!r}.')
+
+  def with_address(self) -> 'LearnerHosts':
+    """These hosts, with 127.0.0.1 and a free port if no address is set."""
+    if self.coordinator_address is not None or self.num_hosts == 1:
+      return self
+    return dataclasses.replace(
+        self, coordinator_address=f'127.0.0.1:{portpicker.pick_unused_port()}')
+
+
+def initialize(hosts: LearnerHosts, host_id: int) -> None:
+  """Joins this process to the learner hosts; call before any JAX work.
+
+  Sets gloo for cross-process collectives of the CPU backend (what the
+  CPU form needs; a TPU's collectives do not use it) and forces
+  `hosts.cpu_devices` CPU devices if set. Keeps the process's SIGTERM
+  handler: jax's preemption sync manager takes SIGTERM over (as a
+  preemption notice), which would leave a Launchpad stop unheard until the
+  launcher's SIGKILL. Call it from the main thread.
+  """
+  if hosts.coordinator_address is None:
+    raise ValueError('initialize needs a coordinator address; see '
+                     '`LearnerHosts.with_address`.')
+  if hosts.cpu_devices:
+    anakin.force_host_devices(hosts.cpu_devices)
+  jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+  sigterm = signal.getsignal(signal.SIGTERM)
+  jax.distributed.initialize(coordinator_address=hosts.coordinator_address,
+                             num_processes=hosts.num_hosts,
+                             process_id=host_id)
+  if sigterm is not None:  # None: a handler not installed from Python.
+    signal.signal(signal.SIGTERM, sigterm)
+
+
+def agree(value: bool) -> bool:
+  """Host 0's `value`, on every host (a collective)."""
+  return bool(multihost_utils.broadcast_one_to_all(np.bool_(value)))
+
+
+def broadcast_state(learner) -> None:
+  """Gives every host's `learner` host 0's state (save/restore; a
+  collective): after host 0 alone restored a checkpoint, all continue from
+  it."""
+  learner.restore(multihost_utils.broadcast_one_to_all(learner.save()))
+
+
+def state_hash(tree: Any) -> str:
+  """SHA-256 of a pytree's leaves (dtypes, shapes and bytes), in order."""
+  digest = hashlib.sha256()
+  for leaf in jax.tree_util.tree_leaves(jax.device_get(tree)):
+    leaf = np.asarray(leaf)
+    digest.update(f'{leaf.dtype}{leaf.shape}'.encode())
+    digest.update(np.ascontiguousarray(leaf).tobytes())
+  return digest.hexdigest()

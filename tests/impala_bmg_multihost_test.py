@@ -1,0 +1,236 @@
+# Copyright 2026 The bmg_agents Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The STACX-BMG learner on 2 JAX processes (hosts) x 2 CPU devices.
+
+One update on 2 hosts equals the 4-device and the 1-device update on the
+same global batch; a Launchpad program with 2 learner hosts learns to its
+budget with bit-identical hosts. (Killing a host: too slow for the suite,
+`benchmarks/multihost_failure.py` checks it with `start_launcher`.)
+"""
+
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import types
+
+import jax
+import numpy as np
+import portpicker
+import pytest
+
+from bmg_agents.experiments import config as experiment_config
+from bmg_agents.experiments import distributed
+from bmg_agents.experiments import multihost
+from bmg_agents.impala_bmg import builder as builder_lib
+from bmg_agents.impala_bmg import config as config_lib
+
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_TESTS)
+
+# argv: mode ('host' or 'reference'), output path, then for 'host' its id
+# and the coordinator's port.
+_SCRIPT = textwrap.dedent("""
+    import pickle, sys
+    mode, out = sys.argv[1], sys.argv[2]
+    from bmg_agents import anakin
+    from bmg_agents.experiments import multihost
+    if mode == 'host':
+      hosts = multihost.LearnerHosts(2, '127.0.0.1:' + sys.argv[4], 2)
+      multihost.initialize(hosts, int(sys.argv[3]))
+    else:
+      anakin.force_host_devices(4)
+    import jax, numpy as np
+    sys.path.insert(0, {tests!r})
+    import impala_bmg_learning_test as t
+    from bmg_agents.impala_bmg import learner as learner_lib
+    from bmg_agents.impala_bmg import learning
+    assert len(jax.devices()) == 4, jax.devices()
+    configs = {{
+        'mg': t.tiny_config(meta_objective='mg', online_batch_size=4,
+                            replay_batch_size=4),
+        # L = 2: a replay-only batch, sharded over hosts as well.
+        'bmg': t.tiny_config(meta_objective='bmg', matching='kl_v', L=2,
+                             online_batch_size=4, replay_batch_size=4)}}
+
+    def host_shard(batch, host):  # Host h's half of every batch axis.
+      half = lambda x, axis: np.split(np.asarray(x), 2, axis)[host]
+      return learning.LearnerBatch(
+          jax.tree_util.tree_map(lambda x: half(x, 0), batch.trajectories),
+          jax.tree_util.tree_map(lambda x: half(x, 1), batch.replay))
+
+    class Logger:
+      def __init__(self):
+        self.rows = []
+      def write(self, data):
+        self.rows.append(data)
+
+    def run_learner(networks, state, config, batches):
+      logger = Logger()
+      learner = learner_lib.STACXLearner(
+          lambda axis: learning.make_learner_fns(networks, config, axis),
+          state, iter(batches), logger=logger)
+      for _ in batches:
+        learner.step()
+      return learner.state, logger.rows
+
+    results = {{}}
+    for name, config in configs.items():
+      rng = np.random.RandomState(7)
+      networks, state = t.setup(config)
+      batches = [t.learner_batch(rng, config) for _ in range(2)]
+      if mode == 'host':
+        host = jax.process_index()
+        results[name] = run_learner(networks, state, config,
+                                    [host_shard(b, host) for b in batches])
+      else:
+        results[name + '_init'] = state
+        results[name + '_4'] = run_learner(networks, state, config, batches)
+        update, rows = jax.jit(learning.make_update_fn(networks, config)), []
+        for b in batches:
+          state, metrics = update(state, b)
+          rows.append(metrics)
+        results[name + '_1'] = state, rows
+    with open(out, 'wb') as f:
+      pickle.dump(jax.device_get(results), f)
+""").format(tests=_TESTS)
+
+
+def _env():
+  return dict(os.environ, PYTHONPATH=_ROOT, TF_CPP_MIN_LOG_LEVEL='2',
+              JAX_PLATFORMS='cpu')
+
+
+def _leaves(state):
+  return jax.tree_util.tree_leaves(state)
+
+
+def test_two_hosts_equal_four_devices_and_one_device(tmp_path):
+  port = portpicker.pick_unused_port()
+  outs = [str(tmp_path / f'{i}.pkl') for i in ('host0', 'host1', 'ref')]
+  commands = [[sys.executable, '-c', _SCRIPT, 'host', outs[i], str(i),
+               str(port)] for i in range(2)]
+  commands.append([sys.executable, '-c', _SCRIPT, 'reference', outs[2]])
+  processes = [subprocess.Popen(c, env=_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+               for c in commands]
+  try:
+    logs = [p.communicate(timeout=300)[0] for p in processes]
+  finally:
+    for p in processes:
+      if p.poll() is None:
+        p.kill()
+  for p, log in zip(processes, logs):
+    assert p.returncode == 0, log[-3000:]
+  host0, host1, reference = [pickle.load(open(o, 'rb')) for o in outs]
+  for name in ('mg', 'bmg'):
+    # Both hosts hold the same state, bit for bit, and log the same rows.
+    for a, b in zip(_leaves(host0[name][0]), _leaves(host1[name][0])):
+      np.testing.assert_array_equal(a, b)
+    state, rows = host0[name]
+    for devices in ('4', '1'):
+      other_state, other_rows = reference[f'{name}_{devices}']
+      for part in ('params', 'meta_params', 'opt_state', 'meta_opt_state'):
+        for a, b in zip(_leaves(getattr(state, part)),
+                        _leaves(getattr(other_state, part))):
+          np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6,
+                                     err_msg=f'{name} {devices} {part}')
+      # The update's own metrics (the learner's rows add its counts).
+      for row, other, metrics in zip(rows, other_rows,
+                                     reference[f'{name}_1'][1]):
+        for key in metrics:
+          np.testing.assert_allclose(row[key], other[key], rtol=2e-3,
+                                     atol=1e-6,
+                                     err_msg=f'{name} {devices} {key}')
+    assert int(state.steps) == 2 and len(rows) == 2
+    # The meta-parameters moved: the comparison is not of initial values.
+    moved = max(np.abs(a - b).max() for a, b in zip(
+        _leaves(state.meta_params),
+        _leaves(reference[f'{name}_init'].meta_params)))
+    assert moved > 1e-6, (name, moved)
+
+
+_STACX_FLAGS = [
+    '--env=minatar:breakout', '--lp_launch_type=local_mp', '--num_actors=2',
+    '--num_learner_hosts=2', '--learner_cpu_devices=2', '--torso_channels=4',
+    '--head_hidden_sizes=8', '--unroll_length=5', '--online_batch_size=2',
+    '--replay_batch_size=2', '--replay_size=100']
+
+
+def start_launcher(tmp_path, *extra_flags):
+  """The launcher in its own session (so a failed test can kill every node
+  it started), writing to tmp_path / 'output.txt'."""
+  command = [sys.executable, os.path.join(_ROOT, 'launchers', 'run_stacx.py'),
+             *_STACX_FLAGS, f'--results_dir={tmp_path / "run"}',
+             *extra_flags]
+  with open(tmp_path / 'output.txt', 'w') as output:
+    return subprocess.Popen(command, env=_env(), stdout=output,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def finish(process, tmp_path, timeout):
+  """Waits for the launcher; its output."""
+  try:
+    process.wait(timeout=timeout)
+  finally:
+    if process.poll() is None:
+      os.killpg(process.pid, signal.SIGKILL)
+  return (tmp_path / 'output.txt').read_text()
+
+
+def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
+  process = start_launcher(tmp_path, '--num_steps=1000',
+                           '--meta_objective=bmg', '--L=1')
+  output = finish(process, tmp_path, timeout=300)
+  assert process.returncode == 0, output[-5000:]
+  assert 'Budget of 1000 actor steps reached' in output
+  hashes = dict(re.findall(
+      r'Learner host (\d) of 2: final state hash ([0-9a-f]{64})', output))
+  assert sorted(hashes) == ['0', '1'], output[-5000:]
+  assert hashes['0'] == hashes['1']
+  # Host 0 alone logs: one learner CSV with a row per step.
+  with open(tmp_path / 'run' / 'logs' / 'learner' / 'logs.csv') as f:
+    rows = f.read().splitlines()
+  assert len(rows) > 2
+  assert os.listdir(tmp_path / 'run' / 'checkpoints' / 'learner')
+
+
+
+def test_learner_hosts_flags_and_shards_are_checked_before_work():
+  with pytest.raises(ValueError, match='num_learner_hosts'):
+    multihost.LearnerHosts(num_hosts=0)
+  with pytest.raises(ValueError, match='learner_coordinator_address'):
+    multihost.LearnerHosts(2, coordinator_address='localhost')
+  hosts = multihost.LearnerHosts(2).with_address()
+  assert re.fullmatch(r'127\.0\.0\.1:\d+', hosts.coordinator_address)
+  builder = builder_lib.STACXBuilder(config_lib.STACXConfig(
+      online_batch_size=6, replay_batch_size=12))
+  with pytest.raises(ValueError, match='online_batch_size'):
+    builder.make_dataset_iterator(
+        types.SimpleNamespace(server_address='unused'), num_shards=4)
+
+  class UnshardedBuilder:
+    def make_dataset_iterator(self, replay_client):
+      del replay_client
+
+  experiment = experiment_config.ExperimentConfig(
+      builder=UnshardedBuilder(), environment_factory=lambda seed: None,
+      network_factory=lambda spec: None, seed=0, max_num_actor_steps=10)
+  with pytest.raises(ValueError, match='num_shards'):
+    distributed.make_distributed_experiment(experiment, 1,
+                                            learner_hosts=hosts)
