@@ -27,11 +27,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import types
 
 import jax
 import numpy as np
 import portpicker
+import psutil
 import pytest
 
 from bmg_agents.experiments import config as experiment_config
@@ -61,10 +63,10 @@ _SCRIPT = textwrap.dedent("""
     from bmg_agents.impala_bmg import learner as learner_lib
     from bmg_agents.impala_bmg import learning
     assert len(jax.devices()) == 4, jax.devices()
-    # BMG only (MG's update is the same sharded step with a shorter
-    # meta-gradient; each variant costs every process a compile): L = 2 has a
-    # replay-only batch, sharded over hosts as well.
     configs = {{
+        'mg': t.tiny_config(meta_objective='mg', online_batch_size=4,
+                            replay_batch_size=4),
+        # L = 2: a replay-only batch, sharded over hosts as well.
         'bmg': t.tiny_config(meta_objective='bmg', matching='kl_v', L=2,
                              online_batch_size=4, replay_batch_size=4)}}
 
@@ -138,7 +140,7 @@ def test_two_hosts_equal_four_devices_and_one_device(tmp_path):
   for p, log in zip(processes, logs):
     assert p.returncode == 0, log[-3000:]
   host0, host1, reference = [pickle.load(open(o, 'rb')) for o in outs]
-  for name in ('bmg',):
+  for name in ('mg', 'bmg'):
     # Both hosts hold the same state, bit for bit, and log the same rows.
     for a, b in zip(_leaves(host0[name][0]), _leaves(host1[name][0])):
       np.testing.assert_array_equal(a, b)
@@ -209,6 +211,55 @@ def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
   assert len(rows) > 2
   assert os.listdir(tmp_path / 'run' / 'checkpoints' / 'learner')
 
+
+
+STOP_SECS = 60.
+
+
+def _node_process(launcher: psutil.Process, title: str) -> psutil.Process:
+  """The python process of node `title` (under Launchpad's output wrapper)."""
+  for wrapper in launcher.children(recursive=True):
+    try:
+      args = wrapper.cmdline()
+      if title in args and any(a.endswith('decorate_output') for a in args):
+        return next(p for p in wrapper.children() if p.name() != 'sed')
+    except (psutil.Error, StopIteration):
+      continue
+  raise LookupError(title)
+
+
+def kill_learner_host(directory, host: int):
+  """SIGKILLs learner host `host` of a learning 2-host program.
+
+  Waits until host 0 has logged two updates (both hosts are in their update
+  loop, host 0 soon blocked in a collective with host 1), kills the host's
+  process and waits for the launcher.
+
+  Returns:
+    (the launcher's exit code, seconds from the kill to its exit, output).
+  """
+  # IMPALA's update (no meta-gradient) compiles fastest.
+  process = start_launcher(directory, '--num_steps=1000000',
+                           '--meta_objective=none')
+  log = directory / 'run' / 'logs' / 'learner' / 'logs.csv'
+  deadline = time.time() + 600
+  while not (log.exists() and len(log.read_text().splitlines()) > 2):
+    if process.poll() is not None or time.time() > deadline:
+      output = finish(process, directory, timeout=1)
+      raise AssertionError(f'the program did not start learning:\n'
+                           f'{output[-3000:]}')
+    time.sleep(.5)
+  _node_process(psutil.Process(process.pid), f'learner/{host}').kill()
+  killed = time.time()
+  output = finish(process, directory, timeout=300)
+  return process.returncode, time.time() - killed, output
+
+
+def test_killing_a_learner_host_stops_the_program_within_60_s(tmp_path):
+  code, secs, output = kill_learner_host(tmp_path, host=1)
+  assert code not in (0, None), output[-3000:]
+  assert secs < STOP_SECS, output[-3000:]
+  assert 'node learner/1 ended before the program stopped' in output
 
 
 def test_learner_hosts_flags_and_shards_are_checked_before_work():
