@@ -53,22 +53,12 @@ GROUP = flags.DEFINE_integer(
 FLAGS = flags.FLAGS
 
 
-def label(config) -> str:
-  """The agent's name in CSVs and legends, its settings spelled out."""
-  if config.meta_objective == 'none':
-    return f'fixed entropy weight {config.entropy}'
-  horizon = f'K={config.K}' + (f' L={config.L} {config.matching}'
-                               if config.meta_objective == 'bmg' else '')
-  return (f'{config.meta_objective.upper()} {horizon}, from '
-          f'{config.initial_entropy}, meta lr {config.meta_learning_rate:g}')
-
-
 def run_fused(configs, results_dir):
   seeds = np.arange(FLAGS.seed, FLAGS.seed + FLAGS.num_seeds)
   runs, intervals = {}, {}
   with stopping.StopOnSignal() as stop:  # Checkpoint, then exit 130 / 143.
     for objective, config in configs.items():
-      name = label(config)
+      name = fused.label(config)
       start = time.time()
       runs[name], intervals[name] = fused.run_seeds(
           config, seeds, FLAGS.num_steps, log_every=LOG_EVERY.value,

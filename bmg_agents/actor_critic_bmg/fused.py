@@ -139,6 +139,16 @@ def make_job(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
       flip_period=flip_period, max_seeds_per_group=max_seeds_per_group)
 
 
+def label(config: ac_config.ActorCriticBMGConfig) -> str:
+  """The agent's name in CSVs and legends, its settings spelled out."""
+  if config.meta_objective == 'none':
+    return f'fixed entropy weight {config.entropy}'
+  horizon = f'K={config.K}' + (f' L={config.L} {config.matching}'
+                               if config.meta_objective == 'bmg' else '')
+  return (f'{config.meta_objective.upper()} {horizon}, from '
+          f'{config.initial_entropy}, meta lr {config.meta_learning_rate:g}')
+
+
 def run_seeds(config: ac_config.ActorCriticBMGConfig, seeds: np.ndarray,
               num_steps: int, log_every: int = 3200,
               size: int = two_colors.DEFAULT_SIZE,

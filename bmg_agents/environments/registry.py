@@ -19,7 +19,7 @@ imported only when asked for, so ALE and MinAtar are not needed to import
 this module.
 """
 
-from typing import Tuple
+from typing import Optional, Sequence, Tuple
 
 import dm_env
 
@@ -27,13 +27,19 @@ SUITES = ('two_colors', 'minatar', 'atari')
 _FORMS = "'two_colors', 'minatar:<game>' or 'atari:<Game>'"
 
 
-def parse_name(name: str) -> Tuple[str, str]:
+def parse_name(name: str, suites: Optional[Sequence[str]] = None
+               ) -> Tuple[str, str]:
   """'atari:Pong' -> ('atari', 'Pong'); ValueError naming --env if unknown.
 
   Checks that the game exists (MinAtar's list; Atari's installed ROMs), so a
-  typo fails before any work.
+  typo fails before any work, and, if `suites` is given, that the suite is
+  one of them.
   """
   suite, _, game = str(name).partition(':')
+  if suites is not None and suite not in suites:
+    raise ValueError(f'env: this runner runs '
+                     f'{" or ".join(s + ":<game>" for s in suites)}, got '
+                     f'{name!r}.')
   if suite == 'two_colors' and not game:
     return suite, ''
   if suite not in SUITES[1:] or not game:

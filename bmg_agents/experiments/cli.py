@@ -122,6 +122,15 @@ def _define_learner_host_flags() -> None:
       '--lp_launch_type=local_mp (one process per learner host).')
 
 
+def check_learner_hosts_divide(*names: str) -> None:
+  """Raises app.UsageError unless --num_learner_hosts divides each of the
+  batch-size flags `names` (every host takes its share of every batch)."""
+  for name in names:
+    if FLAGS[name].value % FLAGS.num_learner_hosts:
+      raise app.UsageError(f'num_learner_hosts: {FLAGS.num_learner_hosts} '
+                           f'must divide --{name}={FLAGS[name].value}.')
+
+
 def _is_address(value: Optional[str]) -> bool:
   from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
   try:
@@ -280,7 +289,9 @@ def run(experiment, name: str):
                      f'not {FLAGS.runner!r}.')
   try:
     if FLAGS.runner == 'single_process':
-      return single_process.run_experiment(experiment)
+      counts = single_process.run_experiment(experiment)
+      print('final counts:', counts)
+      return counts
     hosts = None
     if 'num_learner_hosts' in FLAGS:
       from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top

@@ -43,6 +43,16 @@ def _int_tuple(name, value, allow_empty: bool) -> Tuple[int, ...]:
   return value
 
 
+def run_defaults(suite: str, num_steps: int, online_batch_size: int,
+                 unroll_length: int) -> dict:
+  """The fields a launcher sets for a run unless given: the torso of the
+  suite (Table 2's 4x on Atari, 1x on MinAtar) and a learning-rate decay
+  over the run's learner updates."""
+  return dict(torso_channels=TORSO_WIDTHS[4 if suite == 'atari' else 1],
+              learning_rate_decay_steps=max(
+                  1, num_steps // max(1, online_batch_size * unroll_length)))
+
+
 @dataclasses.dataclass
 class STACXConfig(core_config.MetaGradientConfig):
   """Configuration of the STACX / STACX-BMG agent (paper §5.2, App. C).

@@ -465,7 +465,8 @@ def checkpoint_path(results_dir: str) -> str:
 
 def run(job: sweep.FusedJob, spec: Dict[str, Any], label: str,
         seeds: Sequence[int], results_dir: str, save_every: int = 0,
-        resume: bool = False, title: str = '') -> Dict[str, np.ndarray]:
+        resume: bool = False, title: str = ''
+        ) -> Optional[Dict[str, np.ndarray]]:
   """Runs a fused job with progress lines; writes its CSV, PNG and params.
 
   Args:
@@ -483,10 +484,16 @@ def run(job: sweep.FusedJob, spec: Dict[str, Any], label: str,
       the episode return over frames (mean and s.e. over seeds).
 
   Returns:
-    The metrics, [seeds, rows] arrays, with 'episode_return' and 'frames'.
+    The metrics, [seeds, rows] arrays, with 'episode_return' and 'frames';
+    None when `resume` finds the run finished (its params.npz written, its
+    checkpoint removed).
   """
   finals = []
   checkpoint = checkpoint_path(results_dir)
+  if resume and not os.path.exists(checkpoint) and os.path.exists(
+      os.path.join(results_dir, 'params.npz')):
+    print(f'{results_dir} holds the finished run.')
+    return None
   progress = anakin.Progress(job.num_rows * job.row_steps, len(seeds), label)
   # SIGINT / SIGTERM: a checkpoint, then exit 130 / 143 as the block ends.
   with stopping.StopOnSignal() as stop:
