@@ -190,9 +190,6 @@ def prepare_results_dir(argv: Sequence[str]) -> str:
   resume = 'resume' in FLAGS and FLAGS.resume
   if resume and FLAGS.overwrite:
     raise app.UsageError('--resume and --overwrite exclude each other.')
-  if resume and FLAGS.runner == 'launchpad':
-    raise app.UsageError('--resume continues fused and single_process runs; '
-                         'a launchpad run starts anew (--overwrite).')
   now = run_flags()
   holds_run = os.path.isdir(path) and bool(os.listdir(path))
   if holds_run and resume:
@@ -278,7 +275,7 @@ def run(experiment, name: str):
   """Runs an `ExperimentConfig` as --runner says (single process/Launchpad).
 
   Returns:
-    The final counts (single process) or None (Launchpad).
+    The final counts (Launchpad: those saved with the final checkpoint).
   """
   # Imported here: acme, Reverb and TensorFlow take seconds to import.
   from bmg_agents.experiments import distributed  # pylint: disable=g-import-not-at-top
@@ -292,6 +289,10 @@ def run(experiment, name: str):
       counts = single_process.run_experiment(experiment)
       print('final counts:', counts)
       return counts
+    counts = single_process.saved_counts(experiment.checkpointing)
+    if counts.get('actor_steps', 0) >= experiment.max_num_actor_steps:
+      print('final counts:', counts)
+      return counts
     hosts = None
     if 'num_learner_hosts' in FLAGS:
       from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
@@ -301,7 +302,9 @@ def run(experiment, name: str):
     program = distributed.make_distributed_experiment(
         experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
     distributed.launch(program, FLAGS.lp_launch_type)
-    return None
+    counts = single_process.saved_counts(experiment.checkpointing)
+    print('final counts:', counts)
+    return counts
   except (loggers.NonFiniteError, distributed.NodeFailure) as e:
     message = f'{name}: {e}'
   # Raised once the exception (and the run's objects its traceback holds,

@@ -28,6 +28,12 @@ and can stop. `launch` watches the node processes: a node that dies, or a
 SIGINT/SIGTERM to the launcher, stops every node (a learner stopped early
 saves a checkpoint first), and the launcher exits non-zero.
 
+The learner's checkpoints hold the counter node's counts too. A program
+made on a directory holding a checkpoint continues that run: the learner
+restores its state, the counter node starts from the saved counts, the
+actors share what is left of the budget, and the log rows past the
+checkpoint are dropped. Replay starts empty.
+
 Launchpad child processes unpickle their node's callable before any of our
 code runs, so node callables are methods of `_Nodes`, a bmg_agents class:
 unpickling imports `bmg_agents` (and its acme/jax compatibility layer)
@@ -222,10 +228,13 @@ class _Nodes:
 
   def __init__(self, experiment: config_lib.ExperimentConfig,
                num_actors: int, num_evaluators: int,
-               learner_hosts: multihost.LearnerHosts):
+               learner_hosts: multihost.LearnerHosts, counts=None):
     self._experiment = experiment
     self._num_workers = (num_actors, num_evaluators)
     self._hosts = learner_hosts
+    # A resumed run's counts; 'done_*' mark the workers of one launch.
+    self._counts = {k: v for k, v in (counts or {}).items()
+                    if not k.startswith('done_')}
 
   def _spec(self) -> specs.EnvironmentSpec:
     experiment = self._experiment
@@ -236,7 +245,10 @@ class _Nodes:
     return self._experiment.builder.make_replay_tables(self._spec())
 
   def counter(self):
-    return counting.Counter(time_delta=0.)
+    counter = counting.Counter(time_delta=0.)
+    if self._counts:
+      counter.restore({'counts': dict(self._counts), 'cache': {}})
+    return counter
 
   def learner(self, random_key, replay, counter, host_id: int = 0):
     """Learner host `host_id` (of `LearnerHosts.num_hosts`)."""
@@ -252,9 +264,9 @@ class _Nodes:
       learner = single_process.make_learner(
           experiment, random_key, networks, dataset, counter,
           environment_spec=spec, replay_client=replay)
-      # The counter is another node's: only the learner's state is saved.
+      # The counter is another node's: its counts are saved, not restored.
       checkpointer = single_process.make_checkpointer(
-          experiment.checkpointing, learner)
+          experiment.checkpointing, learner, remote_counter=counter)
     else:  # Host 0 alone logs and counts.
       learner = experiment.builder.make_learner(
           random_key, networks, dataset, logger_fn=loggers.NoOpLogger,
@@ -289,9 +301,11 @@ class _Nodes:
         num_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):
-    """Takes its share of the budget: together the actors take all of it."""
+    """Takes its share of the budget: together the actors take all of it
+    (what a resumed run has left of it)."""
     builder = self._experiment.builder
-    budget = self._experiment.max_num_actor_steps
+    budget = max(self._experiment.max_num_actor_steps -
+                 int(self._counts.get('actor_steps', 0)), 0)
     num_actors = self._num_workers[0]
     share = budget // num_actors + (actor_id < budget % num_actors)
     return self._acting_node(
@@ -329,6 +343,10 @@ def make_distributed_experiment(
       'local_mp' (one process per host) and a builder whose
       `make_dataset_iterator` takes `num_shards` (STACX-BMG's).
 
+  Returns:
+    The program. On a directory holding a checkpoint it continues that run
+    (see the module's docstring), dropping the log rows past it now.
+
   Raises:
     ValueError: for num_actors < 1, or H > 1 with a builder that cannot
       shard its batches.
@@ -341,7 +359,9 @@ def make_distributed_experiment(
     raise ValueError(
         f'num_learner_hosts > 1 needs a builder whose make_dataset_iterator '
         f'takes num_shards; {type(experiment.builder).__name__} does not.')
-  nodes = _Nodes(experiment, num_actors, num_evaluators, hosts)
+  counts = single_process.saved_counts(experiment.checkpointing)
+  single_process.continue_logs(experiment, counts)
+  nodes = _Nodes(experiment, num_actors, num_evaluators, hosts, counts)
   program = lp.Program(name=name)
   key = jax.random.PRNGKey(experiment.seed)
   with program.group('replay'):

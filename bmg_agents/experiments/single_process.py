@@ -23,8 +23,10 @@ queued, so a learner never blocks on data that only this thread can make
 
 import functools
 import gc
+import os
+import pickle
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 from acme import core
 from acme import specs
@@ -84,19 +86,32 @@ def make_learner(experiment, random_key, networks, dataset,
       counter=environment_loop.OwnCounter(counter, 'learner'), **kwargs)
 
 
+# Where `Checkpointer` saves, under `CheckpointingConfig.directory`, and the
+# counter's state in its checkpoints (acme's `SaveableAdapter`).
+_SUBDIRECTORY = 'learner'
+_COUNTS_KEY = 'counter/.ATTRIBUTES/py_state'
+
+
 class Checkpointer:
   """acme's checkpointer of a learner (and a counter), saving by time and,
   if configured, every N learner steps; restores the last save on creation.
+
+  The counter may be another node's (a Launchpad program's counter): its
+  counts are then saved with the learner's state but not restored here;
+  the resumed program starts its counter node from them (`saved_counts`).
   """
 
   def __init__(self, checkpointing: config_lib.CheckpointingConfig, learner,
-               counter: Optional[counting.Counter] = None):
+               counter: Optional[counting.Counter] = None,
+               remote_counter=None):
     objects = {'learner': learner}
     if counter is not None:
       objects['counter'] = counter
+    elif remote_counter is not None:
+      objects['counter'] = _CountsOf(remote_counter)
     self._saver = savers.Checkpointer(
         objects,
-        directory=checkpointing.directory, subdirectory='learner',
+        directory=checkpointing.directory, subdirectory=_SUBDIRECTORY,
         time_delta_minutes=checkpointing.time_delta_minutes,
         max_to_keep=checkpointing.max_to_keep, add_uid=False)
     self._every = checkpointing.every_learner_steps
@@ -110,16 +125,48 @@ class Checkpointer:
     self._saver.save(force=force)
 
 
+class _CountsOf(core.Saveable):
+  """Saves a remote counter's counts in the counter's format; restores
+  nothing (they are restored into the counter node, `saved_counts`)."""
+
+  def __init__(self, counter):
+    self._counter = counter
+
+  def save(self):
+    return {'counts': dict(self._counter.get_counts()), 'cache': {}}
+
+  def restore(self, state):
+    del state
+
+
 def make_checkpointer(checkpointing: Optional[config_lib.CheckpointingConfig],
-                      learner, counter: Optional[counting.Counter] = None
-                      ) -> Optional[Checkpointer]:
-  """The checkpointer of the learner (and a local counter), or None."""
+                      learner, counter: Optional[counting.Counter] = None,
+                      remote_counter=None) -> Optional[Checkpointer]:
+  """The checkpointer of the learner and a local `counter` (or the counts
+  of a `remote_counter`, another node's), or None."""
   if checkpointing is None:
     return None
-  return Checkpointer(checkpointing, learner, counter)
+  return Checkpointer(checkpointing, learner, counter, remote_counter)
 
 
-def _continue_logs(experiment, counts: Dict[str, float]) -> None:
+def saved_counts(checkpointing: Optional[config_lib.CheckpointingConfig]
+                 ) -> Dict[str, float]:
+  """The counts saved with the latest checkpoint ({} if there is none),
+  read without building a learner."""
+  if checkpointing is None:
+    return {}
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  path = tf.train.latest_checkpoint(os.path.join(
+      checkpointing.directory, 'checkpoints', _SUBDIRECTORY))
+  if path is None:
+    return {}
+  reader = tf.train.load_checkpoint(path)
+  if not reader.has_tensor(_COUNTS_KEY):
+    return {}
+  return dict(pickle.loads(reader.get_tensor(_COUNTS_KEY))['counts'])
+
+
+def continue_logs(experiment, counts: Mapping[str, float]) -> None:
   """On a run restored from a checkpoint, drops the rows it will redo."""
   factory = experiment.logger_factory
   if any(counts.values()) and isinstance(factory, loggers.LoggerFactory):
@@ -159,7 +206,7 @@ def run_experiment(experiment: config_lib.ExperimentConfig
                              adder, variable_source=learner)
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   counts = counter.get_counts()
-  _continue_logs(experiment, counts)
+  continue_logs(experiment, counts)
   remaining = experiment.max_num_actor_steps - int(counts.get('actor_steps',
                                                               0))
   logger = experiment.make_logger('actor', 'actor_steps')
@@ -207,7 +254,7 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
                 for name, factory in experiment.evaluator_factories.items()}
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   counts = counter.get_counts()
-  _continue_logs(experiment, counts)
+  continue_logs(experiment, counts)
   first = int(counts.get('learner_steps', 0)) + 1
   logger = experiment.make_logger('evaluator', 'learner_steps')
   rows, start = [], time.time()
