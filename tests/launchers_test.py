@@ -191,8 +191,16 @@ def test_a_stopped_run_resumes_to_its_budget(runner, tmp_path):
   assert other.returncode != 0
   last = other.stderr.splitlines()[-1]
   assert '--learning_rate' in last and f'--num_steps ({budget} there' in last
-  resumed = run('--resume')
+  # The rest of the run, with a busy process beside it: it stops at its
+  # budget, every node in time (none killed).
+  hog = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+  try:
+    resumed = run('--resume')
+  finally:
+    hog.kill()
   assert resumed.returncode == 0, resumed.stderr[-3000:]
+  output = resumed.stdout + resumed.stderr
+  assert 'killing' not in output.lower(), output[-3000:]
   final = re.search(r"final counts: .*'actor_steps': (\d+)", resumed.stdout)
   assert final and int(final.group(1)) == budget, resumed.stdout[-2000:]
   learner = [int(r['learner_steps']) for r in _rows(learner_log)]
