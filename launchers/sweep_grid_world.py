@@ -18,8 +18,9 @@
       --config=meta_objective=none --sweep=learning_rate=0.1,0.03,0.01
 
 A setting (a value per --sweep axis, over the --config fields) is one fused run
-of all seeds, <results_dir>/<setting>.json, drawn in <results_dir>/sweep.png;
-`experiments.sweep` says what a rerun skips, refuses or (--resume) continues.
+of all seeds, <results_dir>/<setting>.json, drawn in <results_dir>/sweep.png
+and printed as a markdown table (`sweep.table`); `experiments.sweep` says
+what a rerun skips, refuses or (--resume) continues.
 """
 
 import functools
@@ -58,7 +59,7 @@ def main(argv):
   # pylint: disable=g-import-not-at-top
   import jax
   from bmg_agents.actor_critic_bmg import config as ac_config, fused as ac
-  from bmg_agents.experiments import plotting, results, stopping, sweep
+  from bmg_agents.experiments import plotting, stopping, sweep
   from bmg_agents.q_lambda_bmg import config as q_config, fused as q
   seeds = np.arange(_SEED.value, _SEED.value + _NUM_SEEDS.value)
   n, every, flip, group = (_NUM_STEPS.value, _LOG_EVERY.value, _FLIP.value,
@@ -90,9 +91,7 @@ def main(argv):
                            {k: r['curves'] for k, r in done.items()},
                            {k: r['curve_steps'] for k, r in done.items()},
                            flip, schedule, schedule.replace('_', ' ')))
-  for name, r in done.items():
-    print(f'{results.total_line(name, r["totals"])}; '
-          f'{len(r["diverged_seeds"])} diverged, {r["seconds"]:.0f} s')
+  print('\n'.join(sweep.table(done, schedule)))
 
 
 if __name__ == '__main__':

@@ -73,6 +73,9 @@ def test_a_resumed_run_continues_its_logs_from_the_checkpoint_counts(
   # The continued file keeps its header: a new key still raises.
   with pytest.raises(ValueError, match='are not columns'):
     factory('learner', 'learner_steps').write({'learner_steps': 50, 'x': 1})
+  # Resumed without a checkpoint (it died before the first): logs anew.
+  factory.continue_from({})
+  assert _rows(loggers.log_path(str(tmp_path), 'actor')) == []
 
 
 def test_logger_factory_writes_csv_for_instance_0_only(tmp_path):

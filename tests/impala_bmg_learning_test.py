@@ -12,12 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Tests of the STACX-BMG learner update: MG identity, L > 1, pmap."""
+"""Tests of the STACX-BMG learner update: MG identity, L > 1.
 
-import os
-import subprocess
-import sys
-import textwrap
+Its pmap over devices (and hosts): tests/impala_bmg_multihost_test.py.
+"""
+
 import types
 
 import jax
@@ -123,71 +122,6 @@ def test_bootstrap_uses_each_distinct_replay_batch():
             [all_[:l], new[None], all_[l + 1:]]), batch.replay, other)
     changed = flat(batch._replace(replay=replay))
     assert np.abs(changed - base).max() > 1e-7 * np.abs(base).max(), l
-
-
-_PMAP_SCRIPT = textwrap.dedent("""
-    import jax, numpy as np
-    import sys
-    sys.path.insert(0, {tests!r})
-    import impala_bmg_learning_test as t
-    from bmg_agents.impala_bmg import learner as learner_lib
-    from bmg_agents.impala_bmg import learning
-    assert jax.local_device_count() == 2, jax.devices()
-    rng = np.random.RandomState(3)
-    config = t.tiny_config(meta_objective='bmg', matching='kl_v',
-                           L=2, meta_grad_variance_every=1)
-    networks, state = t.setup(config)
-    batches = [t.learner_batch(rng, config) for _ in range(2)]
-    single = jax.jit(learning.make_update_fn(networks, config))
-    make = lambda axis: learning.make_learner_fns(networks, config, axis)
-    logged = []
-    class Logger:
-      def write(self, data):
-        logged.append(data)
-    learner = learner_lib.STACXLearner(make, state, iter(batches),
-                                       logger=Logger())
-    # The meta-gradient itself (Adam would hide a wrong scale).
-    fns = make(learning.PMAP_AXIS_NAME)
-    pmapped = jax.pmap(
-        lambda s, b: jax.lax.pmean(fns.meta_gradient(s, b)[0], 'data'),
-        axis_name=learning.PMAP_AXIS_NAME)
-    replicated = jax.device_put_replicated(state, jax.local_devices())
-    g2 = pmapped(replicated, learning.shard(batches[0], 2))
-    g1 = jax.jit(make(None).meta_gradient)(state, batches[0])[0]
-    for a, b in zip(g1, g2):
-      np.testing.assert_allclose(a, b[0], rtol=1e-4, atol=1e-12)
-      np.testing.assert_allclose(b[0], b[1])
-    s = state
-    for b in batches:
-      s, metrics = single(s, b)
-      learner.step()
-      # Per-trajectory meta-gradients gathered from both devices.
-      for name in ('meta_grad_variance', 'meta_grad_norm_to_variance'):
-        assert metrics[name] > 0, metrics
-        np.testing.assert_allclose(logged[-1][name], metrics[name],
-                                   rtol=2e-3)
-    p = learner.state
-    for a, b in zip(jax.tree_util.tree_leaves((s.params, s.meta_params)),
-                    jax.tree_util.tree_leaves((p.params, p.meta_params))):
-      np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
-    moved = max(np.abs(np.asarray(a) - np.asarray(b)).max() for a, b in zip(
-        s.meta_params, state.meta_params))
-    assert moved > 0, moved
-    print('PMAP_OK')
-""")
-
-
-def test_pmap_learner_on_two_devices_equals_single_device():
-  tests_dir = os.path.dirname(os.path.abspath(__file__))
-  env = dict(os.environ,
-             XLA_FLAGS='--xla_force_host_platform_device_count=2',
-             JAX_PLATFORMS='cpu')
-  env['PYTHONPATH'] = os.pathsep.join(
-      [os.path.dirname(tests_dir), env.get('PYTHONPATH', '')])
-  result = subprocess.run(
-      [sys.executable, '-c', _PMAP_SCRIPT.format(tests=tests_dir)],
-      env=env, capture_output=True, text=True, timeout=600, check=False)
-  assert 'PMAP_OK' in result.stdout, result.stderr[-3000:]
 
 
 def _flat(tree):

@@ -67,8 +67,10 @@ _SCRIPT = textwrap.dedent("""
         'mg': t.tiny_config(meta_objective='mg', online_batch_size=4,
                             replay_batch_size=4),
         # L = 2: a replay-only batch, sharded over hosts as well.
+        # Per-trajectory meta-gradients are gathered over all 4 devices.
         'bmg': t.tiny_config(meta_objective='bmg', matching='kl_v', L=2,
-                             online_batch_size=4, replay_batch_size=4)}}
+                             online_batch_size=4, replay_batch_size=4,
+                             meta_grad_variance_every=1)}}
 
     def host_shard(batch, host):  # Host h's half of every batch axis.
       half = lambda x, axis: np.split(np.asarray(x), 2, axis)[host]
@@ -160,6 +162,8 @@ def test_two_hosts_equal_four_devices_and_one_device(tmp_path):
                                      atol=1e-6,
                                      err_msg=f'{name} {devices} {key}')
     assert int(state.steps) == 2 and len(rows) == 2
+    if name == 'bmg':
+      assert all(row['meta_grad_variance'] > 0 for row in rows)
     # The meta-parameters moved: the comparison is not of initial values.
     moved = max(np.abs(a - b).max() for a, b in zip(
         _leaves(state.meta_params),

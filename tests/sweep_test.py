@@ -133,3 +133,23 @@ def test_diverged_seeds_follow_the_worker_logs_rule():
   assert sweep.diverged_seeds(metrics) == [1]
   metrics['meta_grad_norm'][2, 0] = -inf
   assert sweep.diverged_seeds(metrics) == [1, 2]
+
+
+def test_the_table_reads_cycle_ends_from_the_last_bin_inside_each_cycle():
+  # 4 cycles of 100 steps in bins of 30: cycle c's last whole bin is
+  # (100 (c + 1)) // 30 - 1, i.e. bins 2, 5, 9 and 12.
+  reward = np.zeros((2, 14))
+  reward[:, [2, 9]] = .3  # First colour (cycles 1 and 3).
+  reward[:, [5, 12]] = -.04
+  reward[1, 12] = np.nan  # A diverged seed is left out of that mean.
+  weight = np.linspace(.1, .2, 14)[None].repeat(2, 0)
+  weight[1, -1] = np.nan
+  result = {'totals': [10., 30.], 'diverged_seeds': [1], 'seconds': 12.3,
+            'spec': {'flip_period': 100}, 'curve_steps': 30,
+            'curves': {'reward': reward.tolist(),
+                       'entropy_weight': weight.tolist()},
+            'cycle_ranges': {'entropy_weight': [[.01] * 4, [.03] * 4]}}
+  header, rule, row = sweep.table({'bmg': result}, 'entropy_weight')
+  assert 'entropy weight at the end' in header and rule.startswith('|---')
+  assert row == ('| bmg | 20 ± 10 (2 seeds, 1 diverged) | 0.200-0.200 | '
+                 '0.300, -0.040 | +0.020 → +0.020 | 12 |')

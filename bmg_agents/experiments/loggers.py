@@ -105,11 +105,13 @@ def truncate_logs(directory: str, counts: Mapping[str, float]) -> None:
 
   A run resumed from a checkpoint continues from the counts saved with it;
   rows logged after that checkpoint (before a crash) are removed, so every
-  step column ('actor_steps', 'learner_steps', ...) stays increasing.
+  step column ('actor_steps', 'learner_steps', ...) stays increasing. A
+  count the checkpoint lacks is 0: a run resumed without a checkpoint (it
+  died before its first) starts its logs anew.
 
   Args:
     directory: the run's results directory.
-    counts: the counts restored with the checkpoint.
+    counts: the counts restored with the checkpoint ({}: none).
   """
   logs = os.path.join(directory, 'logs')
   if not os.path.isdir(logs):
@@ -120,10 +122,9 @@ def truncate_logs(directory: str, counts: Mapping[str, float]) -> None:
       continue
     with open(path, newline='') as f:
       header, *rows = list(csv.reader(f))
-    steps = [i for i, key in enumerate(header)
-             if key.endswith('_steps') and key in counts]
+    steps = [i for i, key in enumerate(header) if key.endswith('_steps')]
     kept = [row for row in rows
-            if all(float(row[i]) <= counts[header[i]] for i in steps)]
+            if all(float(row[i]) <= counts.get(header[i], 0) for i in steps)]
     if len(kept) < len(rows):  # The kept cells are rewritten as they were.
       results.write_atomically(
           path, lambda f, rows=kept: csv.writer(f).writerows([header] + rows),

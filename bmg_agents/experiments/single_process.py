@@ -167,9 +167,10 @@ def saved_counts(checkpointing: Optional[config_lib.CheckpointingConfig]
 
 
 def continue_logs(experiment, counts: Mapping[str, float]) -> None:
-  """On a run restored from a checkpoint, drops the rows it will redo."""
+  """On a resumed run (its logger factory's `resume`), drops the log rows
+  past the restored `counts`: all of them without a checkpoint."""
   factory = experiment.logger_factory
-  if any(counts.values()) and isinstance(factory, loggers.LoggerFactory):
+  if isinstance(factory, loggers.LoggerFactory) and factory.resume:
     factory.continue_from(counts)
 
 

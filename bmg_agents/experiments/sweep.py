@@ -273,6 +273,56 @@ def summarize(job: FusedJob, spec: Mapping[str, Any],
   }
 
 
+def _cycle_end_rewards(result: Mapping[str, Any], flip_period: int
+                       ) -> np.ndarray:
+  """[cycles] mean reward per step over seeds in the last curve bin that
+  lies wholly inside each reward cycle."""
+  reward = np.asarray(result['curves']['reward'], dtype=float)
+  width = result['curve_steps']
+  ends = []
+  for c in range(reward.shape[1] * width // flip_period):
+    last = (c + 1) * flip_period // width - 1
+    if last * width >= c * flip_period:
+      ends.append(np.nanmean(reward[:, last]))
+  return np.asarray(ends)
+
+
+TABLE_HEADER = (
+    '| setting | total reward (mean ± s.e.) | {0} at the end (range over '
+    'seeds) | reward/step at cycle ends: first, second colour | {0}\'s '
+    'within-cycle range, first → last 5 cycles | seconds |\n'
+    '|---|---|---|---|---|---|')
+
+
+def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
+          ) -> List[str]:
+  """A markdown table of finished settings (`run_sweep`'s results).
+
+  Columns: total reward over the run (mean ± s.e. over seeds, diverged
+  seeds counted); the schedule (`schedule_key`) at the end; the reward per
+  step at the end of the cycles of the first colour (1, 3, ...) and of the
+  second, from the last curve bin inside each cycle (with 10k-step bins:
+  the last 10k steps); and `cycle_ranges` (Fig. 9/10's quantity) averaged
+  over seeds and the first and the last 5 cycles.
+  """
+  lines = TABLE_HEADER.format(schedule_key.replace('_', ' ')).split('\n')
+  for name, r in done.items():
+    totals = np.asarray(r['totals'], dtype=float)
+    mean, stderr = results.mean_and_stderr(totals[:, None])
+    diverged = len(r['diverged_seeds'])
+    total = f'{mean[0]:,.0f} ± {stderr[0]:,.0f} ({len(totals)} seeds' + (
+        f', {diverged} diverged)' if diverged else ')')
+    end = np.asarray(r['curves'][schedule_key], dtype=float)[:, -1]
+    ends = _cycle_end_rewards(r, r['spec']['flip_period'])
+    ranges = np.asarray(r['cycle_ranges'][schedule_key], dtype=float)
+    lines.append(
+        f'| {name} | {total} | {np.nanmin(end):.3f}-{np.nanmax(end):.3f} | '
+        f'{ends[0::2].mean():.3f}, {ends[1::2].mean():.3f} | '
+        f'{np.nanmean(ranges[:, :5]):+.3f} → {np.nanmean(ranges[:, -5:]):+.3f}'
+        f' | {r["seconds"]:.0f} |')
+  return lines
+
+
 def grid(axes: Mapping[str, Sequence[Any]]) -> Dict[str, Dict[str, Any]]:
   """{'a=1,b=x': {'a': 1, 'b': 'x'}} for every combination of the axes'
   values ({'base': {}} without axes)."""
