@@ -200,11 +200,19 @@ def finish(process, tmp_path, timeout):
 
 
 def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
+  """The STACX launcher's Launchpad program (local_mp, an evaluator too)
+  stops at its budget with rc 0 (a node that ignored the stop would make
+  Launchpad kill the runtime, exit -9), with bit-identical hosts."""
   process = start_launcher(tmp_path, '--num_steps=1000',
-                           '--meta_objective=bmg', '--L=1')
+                           '--meta_objective=bmg', '--L=1',
+                           '--num_evaluators=1')
   output = finish(process, tmp_path, timeout=300)
   assert process.returncode == 0, output[-5000:]
   assert 'Budget of 1000 actor steps reached' in output
+  for label in ('actor', 'evaluator'):
+    path = tmp_path / 'run' / 'logs' / label / 'logs.csv'
+    assert path.stat().st_size > 0, label
+  assert (tmp_path / 'run' / 'stacx.png').exists()
   hashes = dict(re.findall(
       r'Learner host (\d) of 2: final state hash ([0-9a-f]{64})', output))
   assert sorted(hashes) == ['0', '1'], output[-5000:]

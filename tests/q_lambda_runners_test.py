@@ -126,19 +126,3 @@ def test_launcher_bad_flag_is_a_usage_error_not_a_trace():
   assert 'Traceback' not in proc.stderr, proc.stderr
   last = [line for line in proc.stderr.splitlines() if line.strip()][-1]
   assert last.startswith('learning_rate must be'), last
-
-
-def test_launchpad_program_tiny_run(tmp_path):
-  # local_mp: every node is unpickled in a fresh process, as on many hosts.
-  # A queue of 10 makes the actors wait for the learner, so the learner has
-  # consumed >= 90 transitions before the budget stops the program, however
-  # slowly its jit compiles on a busy machine.
-  program = experiments.make_distributed_experiment(
-      _experiment(str(tmp_path), 100, max_queue_size=10), num_actors=1)
-  experiments.launch(program, 'local_mp')
-  rows = _rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
-  assert rows and int(rows[-1]['learner_steps']) >= 1
-  actor = _rows(tmp_path / 'logs' / 'actor' / 'logs.csv')
-  # The actor takes exactly its share of the budget: all of it.
-  assert int(actor[-1]['actor_steps']) == 100
-  assert os.listdir(tmp_path / 'checkpoints' / 'learner')
