@@ -290,19 +290,17 @@ def run(experiment, name: str):
       print('final counts:', counts)
       return counts
     counts = single_process.saved_counts(experiment.checkpointing)
-    if counts.get('actor_steps', 0) >= experiment.max_num_actor_steps:
-      print('final counts:', counts)
-      return counts
-    hosts = None
-    if 'num_learner_hosts' in FLAGS:
-      from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
-      hosts = multihost.LearnerHosts(FLAGS.num_learner_hosts,
-                                     FLAGS.learner_coordinator_address,
-                                     FLAGS.learner_cpu_devices)
-    program = distributed.make_distributed_experiment(
-        experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
-    distributed.launch(program, FLAGS.lp_launch_type)
-    counts = single_process.saved_counts(experiment.checkpointing)
+    if counts.get('actor_steps', 0) < experiment.max_num_actor_steps:
+      hosts = None  # Else a finished run: nothing to launch.
+      if 'num_learner_hosts' in FLAGS:
+        from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
+        hosts = multihost.LearnerHosts(FLAGS.num_learner_hosts,
+                                       FLAGS.learner_coordinator_address,
+                                       FLAGS.learner_cpu_devices)
+      program = distributed.make_distributed_experiment(
+          experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
+      distributed.launch(program, FLAGS.lp_launch_type)
+      counts = single_process.saved_counts(experiment.checkpointing)
     print('final counts:', counts)
     return counts
   except (loggers.NonFiniteError, distributed.NodeFailure) as e:

@@ -273,10 +273,10 @@ def summarize(job: FusedJob, spec: Mapping[str, Any],
   }
 
 
-def _cycle_end_rewards(result: Mapping[str, Any], flip_period: int
-                       ) -> np.ndarray:
+def _cycle_end_rewards(result: Mapping[str, Any]) -> np.ndarray:
   """[cycles] mean reward per step over seeds in the last curve bin that
   lies wholly inside each reward cycle."""
+  flip_period = result['spec']['flip_period']
   reward = np.asarray(result['curves']['reward'], dtype=float)
   width = result['curve_steps']
   ends = []
@@ -287,7 +287,7 @@ def _cycle_end_rewards(result: Mapping[str, Any], flip_period: int
   return np.asarray(ends)
 
 
-TABLE_HEADER = (
+_TABLE_HEADER = (
     '| setting | total reward (mean ± s.e.) | {0} at the end (range over '
     'seeds) | reward/step at cycle ends: first, second colour | {0}\'s '
     'within-cycle range, first → last 5 cycles | seconds |\n'
@@ -305,7 +305,7 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
   the last 10k steps); and `cycle_ranges` (Fig. 9/10's quantity) averaged
   over seeds and the first and the last 5 cycles.
   """
-  lines = TABLE_HEADER.format(schedule_key.replace('_', ' ')).split('\n')
+  lines = _TABLE_HEADER.format(schedule_key.replace('_', ' ')).split('\n')
   for name, r in done.items():
     totals = np.asarray(r['totals'], dtype=float)
     mean, stderr = results.mean_and_stderr(totals[:, None])
@@ -313,7 +313,7 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
     total = f'{mean[0]:,.0f} ± {stderr[0]:,.0f} ({len(totals)} seeds' + (
         f', {diverged} diverged)' if diverged else ')')
     end = np.asarray(r['curves'][schedule_key], dtype=float)[:, -1]
-    ends = _cycle_end_rewards(r, r['spec']['flip_period'])
+    ends = _cycle_end_rewards(r)
     ranges = np.asarray(r['cycle_ranges'][schedule_key], dtype=float)
     lines.append(
         f'| {name} | {total} | {np.nanmin(end):.3f}-{np.nanmax(end):.3f} | '
