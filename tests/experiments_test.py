@@ -147,6 +147,16 @@ def test_loop_stops_when_told():
   assert loop.run() == 2
 
 
+def test_a_loop_of_whole_episodes_stops_at_the_end_of_the_first_one():
+  environment, actor = _fake(episode_length=7)
+  logger = dataframe.InMemoryLogger()
+  loop = environment_loop.EnvironmentLoop(
+      environment, actor, logger=logger, should_stop=lambda: True,
+      poll_secs=0., whole_episodes=True)
+  assert loop.run() == 7
+  assert [r['episode_length'] for r in logger.data] == [7]
+
+
 @dataclasses.dataclass
 class _Inner:
   """Inner.

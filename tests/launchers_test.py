@@ -179,11 +179,7 @@ def test_a_stopped_run_resumes_to_its_budget(runner, tmp_path):
   stderr = process.stderr.read()
   assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
   checkpoint = tmp_path / 'checkpoints' / 'learner' / 'checkpoint'
-  if runner == 'single_process':  # The run saved at the stop.
-    assert checkpoint.stat().st_mtime >= start, stderr[-3000:]
-  else:  # A checkpoint to resume from. Under load the learner's save at
-    # the stop can be missing (the last one then a periodic save).
-    assert checkpoint.exists(), stderr[-3000:]
+  assert checkpoint.stat().st_mtime >= start, stderr[-8000:]  # Saved at the stop.
   stopped_at = int(_rows(actor_log)[-1]['actor_steps'])
   learned = int(_rows(learner_log)[-1]['learner_steps'])
   assert stopped_at < budget
@@ -210,9 +206,7 @@ def test_a_stopped_run_resumes_to_its_budget(runner, tmp_path):
   learner = [int(r['learner_steps']) for r in _rows(learner_log)]
   # One run's rows: counts continue from the checkpoint, never repeat, and
   # the budget is the first run's.
-  assert learner == sorted(set(learner))
-  if runner == 'single_process':
-    assert learner[-1] > learned
+  assert learner == sorted(set(learner)) and learner[-1] > learned
   # Actor 0 logs the actors' global count (Launchpad: of 2 actors).
   actor = [int(r['actor_steps']) for r in _rows(actor_log)]
   assert actor == sorted(set(actor)) and actor[-1] <= budget

@@ -58,6 +58,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from typing import Optional
 
@@ -141,45 +142,56 @@ class _LearnerNode:
     self._host = (host_id, num_hosts)
 
   def run(self):
-    saved = False
-    host_id, num_hosts = self._host
-    with signals.runtime_terminator():  # A stop raises SystemExit in here.
-      self._learn_to_budget()
+    # A stop sets a flag that the loop reads between steps: an exception
+    # thrown into the thread could land inside an RPC to the counter (that
+    # the save needs next) or inside a periodic save.
+    stop = threading.Event()
+    lp.register_stop_handler(stop.set)
+    try:
+      at_budget = self._learn_to_budget(stop)
       self._save()
-      saved = True
-      if num_hosts > 1:
-        logging.info('Learner host %d of %d: final state hash %s.', host_id,
-                     num_hosts, multihost.state_hash(self._learner.save()))
-      if host_id == 0:
-        logging.info('Budget of %d actor steps reached; stopping.',
-                     self._budget)
-        stop_program()
-      _wait_for_stop()
-    if not saved:  # Stopped from outside, or by another node's failure.
-      self._save()
+      host_id, num_hosts = self._host
+      if at_budget:
+        if num_hosts > 1:
+          logging.info('Learner host %d of %d: final state hash %s.',
+                       host_id, num_hosts,
+                       multihost.state_hash(self._learner.save()))
+        if host_id == 0:
+          logging.info('Budget of %d actor steps reached; stopping.',
+                       self._budget)
+          stop_program()
+        stop.wait()
+    finally:
+      lp.unregister_stop_handler(stop.set)
     _end_node_process()
 
-  def _learn_to_budget(self):
-    """Learns until the budget, then until every actor is done (or 30 s)."""
+  def _learn_to_budget(self, stop: threading.Event) -> bool:
+    """Learns until the budget, then until every actor is done (or 30 s).
+
+    Returns:
+      False if `stop` was set first (on host 0: with several hosts, each
+      leaves at host 0's step).
+    """
     last, budget_time = time.time(), None
     host_id, num_hosts = self._host
     while True:
       self._learner.step()
       if self._checkpointer is not None:
         self._checkpointer.after_learner_step()
-      finished = False
+      finished = stopped = host_id == 0 and stop.is_set()
       if host_id == 0 and time.time() - last > _POLL_SECS:
         last = time.time()
         if budget_time is None:
           if _actor_steps(self._counter) >= self._budget:
             budget_time = last
         else:
-          finished = (_done(self._counter, *self._num_workers) or
-                      last - budget_time > _DONE_GRACE_SECS)
+          finished = finished or (
+              _done(self._counter, *self._num_workers) or
+              last - budget_time > _DONE_GRACE_SECS)
       if num_hosts > 1:
-        finished = multihost.agree(finished)  # Host 0's, on every host.
+        finished, stopped = multihost.agree((finished, stopped))
       if finished:
-        return
+        return not stopped
 
   def _save(self):
     if self._checkpointer is not None:
@@ -297,7 +309,8 @@ class _Nodes:
         observers=experiment.observers,
         log_every_steps=experiment.log_every_steps,
         should_stop=None if num_steps is not None else (
-            lambda: _actor_steps(counter) >= budget)), counter, label,
+            lambda: _actor_steps(counter) >= budget),
+        whole_episodes=num_steps is None), counter, label,
         num_steps)
 
   def actor(self, random_key, replay, variable_source, counter, actor_id):

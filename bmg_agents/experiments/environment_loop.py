@@ -67,6 +67,9 @@ class EnvironmentLoop(core.Worker):
     should_stop: optional () -> bool, e.g. a global budget of a Launchpad
       program, polled at most every `poll_secs` seconds.
     poll_secs: seconds between `should_stop` polls.
+    whole_episodes: with a row per episode, `should_stop` is polled only
+      at episode ends, so a stopped loop has logged every episode it began
+      (an evaluator's rows are whole episodes, at least one).
   """
 
   def __init__(self, environment: dm_env.Environment, actor: core.Actor,
@@ -75,7 +78,7 @@ class EnvironmentLoop(core.Worker):
                observers: Sequence[object] = (),
                log_every_steps: Optional[int] = None,
                should_stop: Optional[Callable[[], bool]] = None,
-               poll_secs: float = .1):
+               poll_secs: float = .1, whole_episodes: bool = False):
     self._environment = environment
     self._actor = actor
     self._counter = counter or counting.Counter()
@@ -84,6 +87,7 @@ class EnvironmentLoop(core.Worker):
     self._log_every = log_every_steps
     self._should_stop = should_stop
     self._poll_secs = poll_secs
+    self._whole_episodes = whole_episodes and log_every_steps is None
 
   def run(self, num_steps: Optional[int] = None) -> int:
     """Acts until `num_steps` steps (None: until `should_stop`).
@@ -120,6 +124,7 @@ class EnvironmentLoop(core.Worker):
           self._write_interval(rewards, start, episodes)
           rewards, start, episodes = [], time.time(), 0
       if (self._should_stop is not None and
+          (timestep.last() or not self._whole_episodes) and
           time.time() - last_poll > self._poll_secs):
         self._count()  # Others see this loop's steps before it asks.
         if self._should_stop():

@@ -28,7 +28,7 @@ point of its loop: none of them returns on any host before all have called.
 import dataclasses
 import hashlib
 import signal
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Tuple
 
 import jax
 from jax.experimental import multihost_utils
@@ -98,9 +98,10 @@ def initialize(hosts: LearnerHosts, host_id: int) -> None:
     signal.signal(signal.SIGTERM, sigterm)
 
 
-def agree(value: bool) -> bool:
-  """Host 0's `value`, on every host (a collective)."""
-  return bool(multihost_utils.broadcast_one_to_all(np.bool_(value)))
+def agree(values: Sequence[bool]) -> Tuple[bool, ...]:
+  """Host 0's `values`, on every host (a collective)."""
+  return tuple(bool(v) for v in multihost_utils.broadcast_one_to_all(
+      np.asarray(values, np.bool_)))
 
 
 def broadcast_state(learner) -> None:
