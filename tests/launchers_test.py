@@ -179,7 +179,8 @@ def test_a_stopped_run_resumes_to_its_budget(runner, tmp_path):
   stderr = process.stderr.read()
   assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
   checkpoint = tmp_path / 'checkpoints' / 'learner' / 'checkpoint'
-  assert checkpoint.stat().st_mtime >= start, stderr[-8000:]  # Saved at the stop.
+  # Saved at the stop.
+  assert checkpoint.stat().st_mtime >= start, stderr[-8000:]
   stopped_at = int(_rows(actor_log)[-1]['actor_steps'])
   learned = int(_rows(learner_log)[-1]['learner_steps'])
   assert stopped_at < budget

@@ -178,19 +178,18 @@ class _LearnerNode:
       self._learner.step()
       if self._checkpointer is not None:
         self._checkpointer.after_learner_step()
-      finished = stopped = host_id == 0 and stop.is_set()
+      finished, stopped = False, host_id == 0 and stop.is_set()
       if host_id == 0 and time.time() - last > _POLL_SECS:
         last = time.time()
         if budget_time is None:
           if _actor_steps(self._counter) >= self._budget:
             budget_time = last
         else:
-          finished = finished or (
-              _done(self._counter, *self._num_workers) or
-              last - budget_time > _DONE_GRACE_SECS)
+          finished = (_done(self._counter, *self._num_workers) or
+                      last - budget_time > _DONE_GRACE_SECS)
       if num_hosts > 1:
         finished, stopped = multihost.agree((finished, stopped))
-      if finished:
+      if finished or stopped:
         return not stopped
 
   def _save(self):
