@@ -26,7 +26,9 @@ STACX (MG) and BMG (KL & V, L = 1):
    frames/s = environment steps (all seeds) / seconds of `--fused_steps`
    compiled steps. Then the share of a step's time in acting (T steps of
    B environments), replay (push + the batch's draws) and the learner update,
-   each jitted on its own on the same state.
+   each jitted on its own on the same state, and the update's FLOP/s (XLA's
+   FLOP count) beside a large matmul's. With `--convs=xla,im2col`,
+   once per form of the torso's convolutions (`STACXConfig.im2col`).
 
   PYTHONPATH=. .venv/bin/python benchmarks/stacx_fused_speed.py
 """
@@ -55,6 +57,8 @@ _FUSED_STEPS = flags.DEFINE_integer('fused_steps', 20,
 _SEEDS = flags.DEFINE_integer('seeds', 1, 'Fused: seeds in one program.')
 _VMAP = flags.DEFINE_boolean('vmap_seeds', True, 'Fused: vmap the seeds '
                              '(else lax.map: one after another).')
+_CONVS = flags.DEFINE_list('convs', ['xla'], 'Fused: the torso\'s conv '
+                           'forms to time (xla, im2col).')
 _SECTIONS = flags.DEFINE_enum('sections', 'all', ('all', 'fused', 'acme'),
                               'What to run (fused alone needs no acme).')
 
@@ -66,9 +70,9 @@ AGENTS = {
 }
 
 
-def _config(agent):
+def _config(agent, im2col=False):
   return config_lib.STACXConfig(torso_channels=config_lib.TORSO_WIDTHS[1],
-                                **AGENTS[agent])
+                                im2col=im2col, **AGENTS[agent])
 
 
 def acme_frames_per_second(agent):
@@ -123,9 +127,9 @@ def _over_seeds(fn):
   return lambda *args: jax.lax.map(lambda a: fn(*a), args)
 
 
-def fused_frames_per_second(agent):
+def fused_frames_per_second(agent, im2col):
   """(frames/s over all seeds, {part: seconds per step}) of the fused run."""
-  config = _config(agent)
+  config = _config(agent, im2col)
   fns = fused.make_fused_fns(config, _GAME.value)
   keys = jax.random.split(jax.random.PRNGKey(0), _SEEDS.value)
   state = jax.jit(jax.vmap(fns.init))(keys)
@@ -157,7 +161,9 @@ def fused_frames_per_second(agent):
   replay = jax.jit(_over_seeds(replay), donate_argnums=0)
   learner, replay_state = state.learner, state.replay
   replay_state, batch = replay(replay_state, online, sample_keys)
-  update = jax.jit(_over_seeds(fns.update), donate_argnums=0)
+  update = jax.jit(_over_seeds(fns.update), donate_argnums=0).lower(
+      learner, batch).compile()
+  flops = update.cost_analysis()['flops']
   repeats = max(3, _FUSED_STEPS.value // 4)
   parts = {
       'acting': _timed(act, acting_state, repeats=repeats),
@@ -165,7 +171,17 @@ def fused_frames_per_second(agent):
                        repeats=repeats),
       'learner update': _timed(update, learner, batch, repeats=repeats),
   }
+  print(f'  fused {agent}: learner update {flops / 1e9:.1f} GFLOP (XLA\'s '
+        f'count), {flops / parts["learner update"] / 1e9:.0f} GFLOP/s',
+        flush=True)
   return rate, parts
+
+
+def matmul_flops_per_second(n=1024, repeats=20):
+  """FLOP/s of an n x n float32 matmul: the core's practical peak."""
+  a = jax.numpy.ones((n, n))
+  matmul = jax.jit(lambda a: (a @ a,))
+  return 2 * n ** 3 / _timed(matmul, a, repeats=repeats)
 
 
 def main(argv):
@@ -173,22 +189,25 @@ def main(argv):
   print(f'devices: {jax.devices()}; MinAtar {_GAME.value}, 1x torso, batch '
         f'6 online + 12 replay, unroll 20; fused seeds: {_SEEDS.value}',
         flush=True)
+  print(f'float32 1024 x 1024 matmul: '
+        f'{matmul_flops_per_second() / 1e9:.0f} GFLOP/s', flush=True)
   rows = []
   for agent in _AGENTS.value:
     acme = np.nan
     if _SECTIONS.value in ('all', 'acme'):
       acme = acme_frames_per_second(agent)
-    rate, parts = np.nan, {}
-    if _SECTIONS.value in ('all', 'fused'):
-      rate, parts = fused_frames_per_second(agent)
-    rows.append((agent, acme, rate, parts))
-  print(f'{"agent":12s} {"acme fr/s":>10s} {"fused fr/s":>11s} '
+    for conv in _CONVS.value if _SECTIONS.value != 'acme' else ['xla']:
+      rate, parts = np.nan, {}
+      if _SECTIONS.value in ('all', 'fused'):
+        rate, parts = fused_frames_per_second(agent, conv == 'im2col')
+      rows.append((f'{agent} {conv}', acme, rate, parts))
+  print(f'{"agent, conv":19s} {"acme fr/s":>10s} {"fused fr/s":>11s} '
         f'{"fused/acme":>10s}  fused step shares')
   for agent, acme, rate, parts in rows:
     total = sum(parts.values()) or np.nan
     shares = ', '.join(f'{k} {v / total:.0%} ({v * 1e3:.0f} ms)'
                        for k, v in parts.items())
-    print(f'{agent:12s} {acme:10,.0f} {rate:11,.0f} {rate / acme:10.2f}  '
+    print(f'{agent:19s} {acme:10,.0f} {rate:11,.0f} {rate / acme:10.2f}  '
           f'{shares}', flush=True)
 
 

@@ -83,6 +83,10 @@ class STACXConfig(core_config.MetaGradientConfig):
     torso_output_size: conv-to-linear feature size (for vector observations,
       the width of the MLP torso's one hidden layer).
     head_hidden_sizes: hidden layers of every policy and value MLP head.
+    im2col: the torso's convolutions and max-pools in `core.layers`' matmul
+      form rather than XLA's; the same function and parameters. On CPU at
+      MinAtar's sizes the XLA form is faster (the fused step 1.25x;
+      benchmarks/stacx_fused_speed.py --convs), unlike MAML-BMG's conv4.
     num_auxiliary_heads: STACX auxiliary tasks (main head excluded).
     unroll_length: transitions per trajectory (sequences hold one more step).
     online_batch_size: trajectories per update fresh from the actors' queue.
@@ -118,6 +122,7 @@ class STACXConfig(core_config.MetaGradientConfig):
   num_residual_blocks: int = 2
   torso_output_size: int = 512
   head_hidden_sizes: Tuple[int, ...] = (256, 256)
+  im2col: bool = False
   num_auxiliary_heads: int = 2
   # Data.
   unroll_length: int = 20
@@ -175,6 +180,7 @@ class STACXConfig(core_config.MetaGradientConfig):
     check_int, check_range = core_config.check_int, core_config.check_range
     core_config.check_choice('target_optimizer', self.target_optimizer,
                              TARGET_OPTIMIZERS)
+    core_config.check_choice('im2col', self.im2col, (True, False))
     self.torso_channels = _int_tuple('torso_channels', self.torso_channels,
                                      allow_empty=False)
     self.head_hidden_sizes = _int_tuple(

@@ -22,12 +22,15 @@ image). Other ranks raise a ValueError naming the shape.
 """
 
 import dataclasses
+import functools
 from typing import Any, Callable, Sequence, Tuple
 
 import chex
 import haiku as hk
 import jax
 import jax.numpy as jnp
+
+from bmg_agents.core import layers
 
 Params = hk.Params
 # (params, observations [..., *obs_shape]) -> (logits [..., N, A],
@@ -43,18 +46,24 @@ def head_name(i: int) -> str:
   return f'head_{i}'
 
 
+def _conv(channels: int, im2col: bool, name=None) -> hk.Module:
+  """A 3x3 'SAME' convolution with bias: im2col matmul or XLA convolution
+  (the same function and parameters, `core.layers`)."""
+  if im2col:
+    return layers.Conv3x3(channels, name=name)
+  return hk.Conv2D(channels, 3, 1, padding='SAME', name=name)
+
+
 class ResidualBlock(hk.Module):
   """relu -> conv -> relu -> conv, plus the input (Espeholt et al., 2018)."""
 
-  def __init__(self, channels: int, name=None):
+  def __init__(self, channels: int, im2col: bool = False, name=None):
     super().__init__(name=name)
-    self._channels = channels
+    self._conv = functools.partial(_conv, channels, im2col)
 
   def __call__(self, x):
-    y = jax.nn.relu(x)
-    y = hk.Conv2D(self._channels, 3, 1, padding='SAME')(y)
-    y = jax.nn.relu(y)
-    y = hk.Conv2D(self._channels, 3, 1, padding='SAME')(y)
+    y = self._conv(name='conv_0')(jax.nn.relu(x))
+    y = self._conv(name='conv_1')(jax.nn.relu(y))
     return x + y
 
 
@@ -63,15 +72,18 @@ class ResNetTorso(hk.Module):
 
   Per stage: conv 3x3 stride 1, max-pool 3 stride 2 'SAME', residual blocks;
   then relu, flatten, linear to `output_size`, relu. uint8 observations are
-  scaled to [0, 1]; float observations are used as they are.
+  scaled to [0, 1]; float observations are used as they are. `im2col`:
+  convolutions and pools in `core.layers`' matmul form or Haiku's XLA
+  convolutions; the same function and parameters.
   """
 
   def __init__(self, channels: Sequence[int], num_blocks: int,
-               output_size: int, name=TORSO):
+               output_size: int, im2col: bool = False, name=TORSO):
     super().__init__(name=name)
     self._channels = tuple(channels)
     self._num_blocks = num_blocks
     self._output_size = output_size
+    self._im2col = im2col
 
   def __call__(self, observation):
     if observation.dtype == jnp.uint8:
@@ -79,11 +91,14 @@ class ResNetTorso(hk.Module):
     else:
       x = observation.astype(jnp.float32)
     for i, channels in enumerate(self._channels):
-      x = hk.Conv2D(channels, 3, 1, padding='SAME', name=f'conv_{i}')(x)
-      x = hk.max_pool(x, window_shape=(1, 3, 3, 1), strides=(1, 2, 2, 1),
-                      padding='SAME')
+      x = _conv(channels, self._im2col, name=f'conv_{i}')(x)
+      if self._im2col:
+        x = layers.max_pool_3x3_stride_2(x)
+      else:
+        x = hk.max_pool(x, window_shape=(1, 3, 3, 1), strides=(1, 2, 2, 1),
+                        padding='SAME')
       for j in range(self._num_blocks):
-        x = ResidualBlock(channels, name=f'block_{i}_{j}')(x)
+        x = ResidualBlock(channels, self._im2col, name=f'block_{i}_{j}')(x)
     x = jax.nn.relu(x)
     x = hk.Flatten()(x)
     return jax.nn.relu(hk.Linear(self._output_size, name='linear')(x))
@@ -147,7 +162,7 @@ def make_networks(spec: Any, config: Any) -> STACXNetworks:
     if rank == 2:
       x = x[..., None]  # One channel.
     return ResNetTorso(config.torso_channels, config.num_residual_blocks,
-                       config.torso_output_size)(x)
+                       config.torso_output_size, config.im2col)(x)
 
   def forward(observation):
     batch_shape = observation.shape[:observation.ndim - rank]

@@ -20,8 +20,8 @@ from typing import Callable, Sequence, Tuple
 import haiku as hk
 import jax
 import jax.numpy as jnp
-import numpy as np
 
+from bmg_agents.core import layers
 from bmg_agents.maml_bmg import config as config_lib
 
 Params = hk.Params
@@ -84,36 +84,6 @@ class _BatchNorm(hk.Module):
     return (x - mean) * jax.lax.rsqrt(var + self._eps) * scale + offset
 
 
-class _Conv3x3(hk.Module):
-  """3x3 'SAME' convolution, stride 1, as one matmul over im2col patches.
-
-  Same function and initialiser as hk.Conv2D(channels, 3, with_bias=False);
-  no bias, since the batch norm that follows removes it (its gradient is
-  zero). MAML
-  differentiates through gradient steps, and on CPU XLA's second derivative
-  of a convolution (convolutions whose kernels are activation maps) runs
-  about 2x slower than this matmul form, whose derivatives are matmuls,
-  pads and slices; per-task weights under vmap also become batched matmuls
-  instead of grouped convolutions (benchmarks/maml_speed.py).
-  """
-
-  def __init__(self, channels: int, name=None):
-    super().__init__(name=name)
-    self._channels = channels
-
-  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-    b, h, w, c = x.shape
-    stddev = 1. / np.sqrt(9 * c)  # As hk.Conv2D.
-    kernel = hk.get_parameter(
-        'w', [3, 3, c, self._channels],
-        init=hk.initializers.TruncatedNormal(stddev=stddev))
-    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    patches = jnp.concatenate(
-        [padded[:, i:i + h, j:j + w] for i in range(3) for j in range(3)],
-        axis=-1)
-    return patches @ kernel.reshape(9 * c, self._channels)
-
-
 def _max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
   """2x2 max-pool, stride 2, 'VALID' (odd edges dropped), via reshape.
 
@@ -137,8 +107,10 @@ def make_networks(image_shape: Sequence[int],
     image_shape: (height, width, channels) of the inputs, e.g. (28, 28, 1)
       for Omniglot-style data or (84, 84, 3) for MiniImagenet.
     config: reads `ways`, `channels` and `num_layers`.
-    im2col: convolve as im2col matmuls (fast second derivatives on CPU) or
-      with hk.Conv2D (XLA convolutions); the same function either way.
+    im2col: convolve as im2col matmuls (`core.layers.Conv3x3`: fast second
+      derivatives on CPU; about 2x faster here, benchmarks/maml_speed.py) or
+      with hk.Conv2D (XLA convolutions); the same function either way. No
+      bias: the batch norm that follows removes it.
 
   Returns:
     The networks; their head (ANIL's adapted subset) is the module `HEAD`.
@@ -149,7 +121,7 @@ def make_networks(image_shape: Sequence[int],
     x = images
     for i in range(num_layers):
       if im2col:
-        x = _Conv3x3(channels, name=f'conv_{i}')(x)
+        x = layers.Conv3x3(channels, with_bias=False, name=f'conv_{i}')(x)
       else:
         x = hk.Conv2D(channels, 3, padding='SAME', with_bias=False,
                       name=f'conv_{i}')(x)
