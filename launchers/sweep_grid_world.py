@@ -17,10 +17,9 @@
   python launchers/sweep_grid_world.py --agent=actor_critic \
       --config=meta_objective=none --sweep=learning_rate=0.1,0.03,0.01
 
-A setting (a value per --sweep axis, over the --config fields) is one fused run
-of all seeds, <results_dir>/<setting>.json, drawn in <results_dir>/sweep.png
-and printed as a markdown table (`sweep.table`); `experiments.sweep` says
-what a rerun skips, refuses or (--resume) continues.
+A setting (a value per --sweep axis, over the --config fields) is one fused
+run of all seeds, <results_dir>/<setting>.json, drawn in sweep.png there and
+printed as a table; `experiments.sweep` says what a rerun skips or refuses.
 """
 
 import functools
@@ -86,11 +85,13 @@ def main(argv):
           stop=stop)
     except (ValueError, OSError) as e:
       raise app.UsageError(str(e)) from None
-  plotting.plot_curves(f'{_RESULTS_DIR.value}/sweep.png',
-                       plotting.two_colors_panels(
-                           {k: r['curves'] for k, r in done.items()},
-                           {k: r['curve_steps'] for k, r in done.items()},
-                           flip, schedule, schedule.replace('_', ' ')))
+  of_each = lambda key: {k: r[key] for k, r in done.items()}
+  panels = plotting.two_colors_panels(
+      of_each('curves'), of_each('curve_steps'), flip, schedule,
+      schedule.replace('_', ' '))
+  plotting.plot_curves(f'{_RESULTS_DIR.value}/sweep.png', panels, title=(
+      f'{_AGENT.value}, {len(seeds)} seeds x {n:,} steps, flips every '
+      f'{flip:,}: {", ".join(_CONFIG.value)}'))
   print('\n'.join(sweep.table(done, schedule)))
 
 

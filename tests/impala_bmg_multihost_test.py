@@ -16,8 +16,8 @@
 
 One update on 2 hosts equals the 4-device and the 1-device update on the
 same global batch; a Launchpad program with 2 learner hosts learns to its
-budget with bit-identical hosts. (Killing a host: too slow for the suite,
-`benchmarks/multihost_failure.py` checks it with `start_launcher`.)
+budget with bit-identical hosts; killing one host stops the program
+non-zero within 60 s (`benchmarks/multihost_failure.py` repeats that run).
 """
 
 import os
