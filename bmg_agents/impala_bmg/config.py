@@ -85,7 +85,7 @@ class STACXConfig(core_config.MetaGradientConfig):
     head_hidden_sizes: hidden layers of every policy and value MLP head.
     im2col: the torso's convolutions and max-pools in `core.layers`' matmul
       form rather than XLA's; the same function and parameters. On CPU at
-      MinAtar's sizes the XLA form is faster (the fused step 1.25x;
+      MinAtar's sizes the XLA form is faster (the fused step 1.2x;
       benchmarks/stacx_fused_speed.py --convs), unlike MAML-BMG's conv4.
     num_auxiliary_heads: STACX auxiliary tasks (main head excluded).
     unroll_length: transitions per trajectory (sequences hold one more step).
