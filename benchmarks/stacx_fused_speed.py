@@ -59,6 +59,8 @@ _VMAP = flags.DEFINE_boolean('vmap_seeds', True, 'Fused: vmap the seeds '
                              '(else lax.map: one after another).')
 _CONVS = flags.DEFINE_list('convs', ['xla'], 'Fused: the torso\'s conv '
                            'forms to time (xla, im2col).')
+flags.register_validator('convs', lambda v: set(v) <= {'xla', 'im2col'},
+                         '--convs: each must be xla or im2col.')
 _SECTIONS = flags.DEFINE_enum('sections', 'all', ('all', 'fused', 'acme'),
                               'What to run (fused alone needs no acme).')
 

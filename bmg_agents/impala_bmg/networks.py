@@ -22,7 +22,6 @@ image). Other ranks raise a ValueError naming the shape.
 """
 
 import dataclasses
-import functools
 from typing import Any, Callable, Sequence, Tuple
 
 import chex
@@ -54,16 +53,25 @@ def _conv(channels: int, im2col: bool, name=None) -> hk.Module:
   return hk.Conv2D(channels, 3, 1, padding='SAME', name=name)
 
 
+def _max_pool(x, im2col: bool):
+  """Max-pool 3, stride 2, 'SAME': strided slices or XLA's reduce-window."""
+  if im2col:
+    return layers.max_pool_3x3_stride_2(x)
+  return hk.max_pool(x, window_shape=(1, 3, 3, 1), strides=(1, 2, 2, 1),
+                     padding='SAME')
+
+
 class ResidualBlock(hk.Module):
   """relu -> conv -> relu -> conv, plus the input (Espeholt et al., 2018)."""
 
   def __init__(self, channels: int, im2col: bool = False, name=None):
     super().__init__(name=name)
-    self._conv = functools.partial(_conv, channels, im2col)
+    self._channels = channels
+    self._im2col = im2col
 
   def __call__(self, x):
-    y = self._conv(name='conv_0')(jax.nn.relu(x))
-    y = self._conv(name='conv_1')(jax.nn.relu(y))
+    y = _conv(self._channels, self._im2col, name='conv_0')(jax.nn.relu(x))
+    y = _conv(self._channels, self._im2col, name='conv_1')(jax.nn.relu(y))
     return x + y
 
 
@@ -92,11 +100,7 @@ class ResNetTorso(hk.Module):
       x = observation.astype(jnp.float32)
     for i, channels in enumerate(self._channels):
       x = _conv(channels, self._im2col, name=f'conv_{i}')(x)
-      if self._im2col:
-        x = layers.max_pool_3x3_stride_2(x)
-      else:
-        x = hk.max_pool(x, window_shape=(1, 3, 3, 1), strides=(1, 2, 2, 1),
-                        padding='SAME')
+      x = _max_pool(x, self._im2col)
       for j in range(self._num_blocks):
         x = ResidualBlock(channels, self._im2col, name=f'block_{i}_{j}')(x)
     x = jax.nn.relu(x)

@@ -108,7 +108,7 @@ def make_networks(image_shape: Sequence[int],
       for Omniglot-style data or (84, 84, 3) for MiniImagenet.
     config: reads `ways`, `channels` and `num_layers`.
     im2col: convolve as im2col matmuls (`core.layers.Conv3x3`: fast second
-      derivatives on CPU; about 2x faster here, benchmarks/maml_speed.py) or
+      derivatives on CPU; 1.6-7x faster here, benchmarks/maml_speed.py) or
       with hk.Conv2D (XLA convolutions); the same function either way. No
       bias: the batch norm that follows removes it.
 
