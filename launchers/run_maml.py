@@ -17,13 +17,17 @@
   python launchers/run_maml.py --method=bmg --K=1 --L=5 --num_steps=300
 
 Writes logs/learner (meta-loss, meta-gradient norm and cosine per step) and
-logs/evaluator (accuracy with 95% intervals) CSVs, and accuracy.png.
+logs/evaluator (accuracy with 95% intervals) CSVs, and accuracy.png. The
+meta-batch splits over learner hosts (docs/multihost.md): start the same
+command on each, adding --num_learner_hosts=H --learner_host_id=i
+--learner_coordinator_address=<host 0>:<port>; host 0 writes the results.
 """
 
 import os
 
 from absl import app
 from absl import flags
+import jax
 
 from bmg_agents import experiments
 from bmg_agents import maml_bmg
@@ -34,7 +38,7 @@ from bmg_agents.maml_bmg import data
 
 config_flags.define_flags(maml_bmg.MAMLConfig)
 cli.define_run_flags(('single_process',), num_steps=300,
-                     results_dir='results/maml')
+                     results_dir='results/maml', learner_hosts=True)
 EVAL_EVERY = flags.DEFINE_integer('eval_every', 100, 'Meta-steps between '
                                   'evaluations.', lower_bound=1)
 VAL_TASKS = flags.DEFINE_integer('val_tasks', 200, 'Meta-validation tasks.',
@@ -52,11 +56,16 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   config = config_flags.from_flags(maml_bmg.MAMLConfig)
-  results_dir = cli.prepare_results_dir(argv)
+  cli.check_learner_hosts_divide('meta_batch_size')
+  host = cli.start_learner_host()  # Before any JAX work.
+  if config.meta_batch_size % jax.device_count():
+    raise app.UsageError(f'meta_batch_size: {config.meta_batch_size} tasks '
+                         f'do not split over {jax.device_count()} devices.')
+  results_dir = cli.prepare_results_dir(argv) if host == 0 else None
   try:
     dataset = data.load_dataset(DATASET.value, DATA_DIR.value,
-                                IMAGE_SIZE.value,
-                                cache_dir=os.path.join(results_dir, 'cache'))
+                                IMAGE_SIZE.value, cache_dir=results_dir and
+                                os.path.join(results_dir, 'cache'))
     for split in data.SPLITS:
       data.check_task_shape(getattr(dataset, split), config.ways,
                             config.shots, config.queries, split)
@@ -69,6 +78,8 @@ def main(argv):
       eval_every=EVAL_EVERY.value, val_tasks=VAL_TASKS.value,
       test_tasks=TEST_TASKS.value, results_dir=results_dir,
       resume=FLAGS.resume, checkpoint_every=FLAGS.checkpoint_every or None))
+  if host:
+    return
   if not rows:
     print(f'{results_dir} had finished its {FLAGS.num_steps} steps.')
     return

@@ -21,7 +21,6 @@ non-zero within 60 s (`benchmarks/multihost_failure.py` repeats that run).
 """
 
 import os
-import pickle
 import re
 import signal
 import subprocess
@@ -32,7 +31,6 @@ import types
 
 import jax
 import numpy as np
-import portpicker
 import psutil
 import pytest
 
@@ -41,22 +39,13 @@ from bmg_agents.experiments import distributed
 from bmg_agents.experiments import multihost
 from bmg_agents.impala_bmg import builder as builder_lib
 from bmg_agents.impala_bmg import config as config_lib
+from tests import processes
 
 _TESTS = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_TESTS)
 
-# argv: mode ('host' or 'reference'), output path, then for 'host' its id
-# and the coordinator's port.
+# Run after `processes.PREAMBLE`: 2 hosts x 2 devices or 4 devices.
 _SCRIPT = textwrap.dedent("""
-    import pickle, sys
-    mode, out = sys.argv[1], sys.argv[2]
-    from bmg_agents import anakin
-    from bmg_agents.experiments import multihost
-    if mode == 'host':
-      hosts = multihost.LearnerHosts(2, '127.0.0.1:' + sys.argv[4], 2)
-      multihost.initialize(hosts, int(sys.argv[3]))
-    else:
-      anakin.force_host_devices(4)
     import jax, numpy as np
     sys.path.insert(0, {tests!r})
     import impala_bmg_learning_test as t
@@ -115,33 +104,13 @@ _SCRIPT = textwrap.dedent("""
 """).format(tests=_TESTS)
 
 
-def _env():
-  return dict(os.environ, PYTHONPATH=_ROOT, TF_CPP_MIN_LOG_LEVEL='2',
-              JAX_PLATFORMS='cpu')
-
-
 def _leaves(state):
   return jax.tree_util.tree_leaves(state)
 
 
 def test_two_hosts_equal_four_devices_and_one_device(tmp_path):
-  port = portpicker.pick_unused_port()
-  outs = [str(tmp_path / f'{i}.pkl') for i in ('host0', 'host1', 'ref')]
-  commands = [[sys.executable, '-c', _SCRIPT, 'host', outs[i], str(i),
-               str(port)] for i in range(2)]
-  commands.append([sys.executable, '-c', _SCRIPT, 'reference', outs[2]])
-  processes = [subprocess.Popen(c, env=_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-               for c in commands]
-  try:
-    logs = [p.communicate(timeout=300)[0] for p in processes]
-  finally:
-    for p in processes:
-      if p.poll() is None:
-        p.kill()
-  for p, log in zip(processes, logs):
-    assert p.returncode == 0, log[-3000:]
-  host0, host1, reference = [pickle.load(open(o, 'rb')) for o in outs]
+  host0, host1, reference = processes.two_hosts_and_reference(
+      _SCRIPT, tmp_path, timeout=300)
   for name in ('mg', 'bmg'):
     # Both hosts hold the same state, bit for bit, and log the same rows.
     for a, b in zip(_leaves(host0[name][0]), _leaves(host1[name][0])):
@@ -185,7 +154,7 @@ def start_launcher(tmp_path, *extra_flags):
              *_STACX_FLAGS, f'--results_dir={tmp_path / "run"}',
              *extra_flags]
   with open(tmp_path / 'output.txt', 'w') as output:
-    return subprocess.Popen(command, env=_env(), stdout=output,
+    return subprocess.Popen(command, env=processes.env(), stdout=output,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 

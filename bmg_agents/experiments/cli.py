@@ -41,7 +41,7 @@ RUN_FILE = 'run.json'
 RUN_FORMAT = 1
 # Flags that say how to treat the directory, not what the run is.
 _NOT_IDENTITY = ('results_dir', 'overwrite', 'resume', 'save_every',
-                 'checkpoint_every')
+                 'checkpoint_every', 'learner_host_id')
 
 
 def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
@@ -52,7 +52,9 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
   --checkpoint_every, --num_actors, --lp_launch_type; with `learner_hosts`
   (for builders that shard batches over hosts, see `multihost`) also
   --num_learner_hosts, --learner_coordinator_address and
-  --learner_cpu_devices."""
+  --learner_cpu_devices: a Launchpad program starts the hosts; a
+  single-process (offline) run is one host, started with its
+  --learner_host_id on every host (`start_learner_host`)."""
   unknown = set(runners) - set(RUNNERS)
   if unknown:
     raise ValueError(f'runners must be from {RUNNERS}, got {sorted(unknown)}.')
@@ -96,11 +98,11 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
     flags.register_validator(
         'lp_launch_type', lambda v: v in ('local_mp', 'local_mt'),
         '--lp_launch_type must be local_mp or local_mt here.')
-  if learner_hosts and 'launchpad' in runners:
-    _define_learner_host_flags()
+  if learner_hosts:
+    _define_learner_host_flags('launchpad' in runners)
 
 
-def _define_learner_host_flags() -> None:
+def _define_learner_host_flags(launchpad: bool) -> None:
   """The learner topology's flags (`multihost.LearnerHosts`)."""
   flags.DEFINE_integer('num_learner_hosts', 1, 'Learner nodes, one JAX '
                        'process each, joined by jax.distributed into one '
@@ -114,12 +116,46 @@ def _define_learner_host_flags() -> None:
   flags.register_validator(
       'learner_coordinator_address', _is_address,
       '--learner_coordinator_address must be host:port.')
+  if launchpad:
+    flags.register_multi_flags_validator(
+        ['num_learner_hosts', 'runner', 'lp_launch_type'],
+        lambda v: v['num_learner_hosts'] == 1 or (
+            v['runner'] == 'launchpad' and v['lp_launch_type'] == 'local_mp'),
+        '--num_learner_hosts > 1 needs --runner=launchpad and '
+        '--lp_launch_type=local_mp (one process per learner host).')
+    return
+  flags.DEFINE_integer('learner_host_id', 0, 'This process\'s learner host '
+                       '(0 .. num_learner_hosts - 1); start the same command '
+                       'on every host, each with its id.', lower_bound=0)
   flags.register_multi_flags_validator(
-      ['num_learner_hosts', 'runner', 'lp_launch_type'],
-      lambda v: v['num_learner_hosts'] == 1 or (
-          v['runner'] == 'launchpad' and v['lp_launch_type'] == 'local_mp'),
-      '--num_learner_hosts > 1 needs --runner=launchpad and '
-      '--lp_launch_type=local_mp (one process per learner host).')
+      ['num_learner_hosts', 'learner_host_id'],
+      lambda v: v['learner_host_id'] < v['num_learner_hosts'],
+      '--learner_host_id must be below --num_learner_hosts.')
+  flags.register_multi_flags_validator(
+      ['num_learner_hosts', 'learner_coordinator_address'],
+      lambda v: v['num_learner_hosts'] == 1 or v[
+          'learner_coordinator_address'] is not None,
+      '--num_learner_hosts > 1 needs --learner_coordinator_address, the '
+      'same host:port on every learner host (host 0 serves it).')
+
+
+def start_learner_host() -> int:
+  """Joins this process to its learner hosts (--num_learner_hosts > 1,
+  `multihost.initialize`) or forces --learner_cpu_devices in it; call
+  before any JAX work. Returns this process's learner host id (0 for the
+  one that logs, evaluates and checkpoints)."""
+  from bmg_agents import anakin  # pylint: disable=g-import-not-at-top
+  from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
+  if FLAGS.num_learner_hosts == 1:
+    if FLAGS.learner_cpu_devices:
+      anakin.force_host_devices(FLAGS.learner_cpu_devices)
+    return 0
+  multihost.initialize(
+      multihost.LearnerHosts(FLAGS.num_learner_hosts,
+                             FLAGS.learner_coordinator_address,
+                             FLAGS.learner_cpu_devices),
+      FLAGS.learner_host_id)
+  return FLAGS.learner_host_id
 
 
 def check_learner_hosts_divide(*names: str) -> None:

@@ -28,7 +28,7 @@ point of its loop: none of them returns on any host before all have called.
 import dataclasses
 import hashlib
 import signal
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import jax
 from jax.experimental import multihost_utils
@@ -102,6 +102,36 @@ def agree(values: Sequence[bool]) -> Tuple[bool, ...]:
   """Host 0's `values`, on every host (a collective)."""
   return tuple(bool(v) for v in multihost_utils.broadcast_one_to_all(
       np.asarray(values, np.bool_)))
+
+
+def process_devices(devices: Sequence[jax.Device]) -> List[jax.Device]:
+  """Those of `devices` that belong to this JAX process (a learner's share
+  of a pmap over every host's devices).
+
+  Raises:
+    ValueError: if none does.
+  """
+  own = [d for d in devices if d.process_index == jax.process_index()]
+  if not own:
+    raise ValueError(f'none of the devices {list(devices)} belongs to JAX '
+                     f'process {jax.process_index()}.')
+  return own
+
+
+def agree_int(value: int) -> int:
+  """Host 0's `value`, on every host (a collective)."""
+  return int(multihost_utils.broadcast_one_to_all(np.int32(value)))
+
+
+def first_nonzero(value: int) -> int:
+  """The lowest-numbered host's non-zero `value`, or 0 (a collective)."""
+  values = multihost_utils.process_allgather(np.int32(value))
+  return int(next((v for v in np.ravel(values) if v), 0))
+
+
+def all_hosts(value: bool) -> bool:
+  """Whether `value` is true on every host (a collective)."""
+  return bool(np.all(multihost_utils.process_allgather(np.int32(value))))
 
 
 def broadcast_state(learner) -> None:

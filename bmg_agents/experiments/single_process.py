@@ -21,6 +21,7 @@ queued, so a learner never blocks on data that only this thread can make
 (acme's `LocalLayout` instead needs per-agent batch sizes to avoid that).
 """
 
+import dataclasses
 import functools
 import gc
 import os
@@ -32,12 +33,14 @@ from acme import core
 from acme import specs
 from acme.tf import savers
 from acme.utils import counting
+from acme.utils import loggers as acme_loggers
 import jax
 import reverb
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
 from bmg_agents.experiments import loggers
+from bmg_agents.experiments import multihost
 from bmg_agents.experiments import stopping
 
 
@@ -242,9 +245,20 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   metrics; a checkpoint follows it. SIGINT / SIGTERM stop the run as in
   `run_experiment`.
 
+  Several learner hosts (JAX processes joined by `jax.distributed`, each
+  running this with its own experiment; the learner splits each batch over
+  all of them): host 0 alone evaluates and logs, and its experiment alone
+  should checkpoint; it restores a checkpoint and hands every host its
+  state and step. A signal to any host stops all at the same step, each
+  exiting with that signal's status, and each prints its final state hash.
+
   Returns:
-    The evaluation rows.
+    The evaluation rows (none on hosts other than 0).
   """
+  host, multi = jax.process_index(), jax.process_count() > 1
+  if host:  # Host 0 logs.
+    experiment = dataclasses.replace(
+        experiment, logger_factory=lambda *args: acme_loggers.NoOpLogger())
   learner_key, dataset_key = jax.random.split(
       jax.random.PRNGKey(experiment.seed))
   networks = experiment.network_factory()
@@ -252,21 +266,29 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   learner = make_learner(experiment, learner_key, networks,
                          experiment.dataset_factory(dataset_key), counter)
   evaluators = {name: factory(networks)
-                for name, factory in experiment.evaluator_factories.items()}
+                for name, factory in experiment.evaluator_factories.items()
+                if host == 0}
   checkpointer = make_checkpointer(experiment.checkpointing, learner, counter)
   counts = counter.get_counts()
   continue_logs(experiment, counts)
   first = int(counts.get('learner_steps', 0)) + 1
+  if multi:
+    multihost.broadcast_state(learner)
+    first = int(multihost.agree_int(first))
   logger = experiment.make_logger('evaluator', 'learner_steps')
-  rows, start = [], time.time()
+  rows, start, signum = [], time.time(), 0
   with stopping.StopOnSignal() as stop:
     try:
       for step in range(first, experiment.max_num_learner_steps + 1):
         learner.step()
         if checkpointer is not None:
           checkpointer.after_learner_step()
-        last = step == experiment.max_num_learner_steps or stop()
-        if step % experiment.eval_every and not last:
+        signum = (multihost.first_nonzero(stop.signum or 0) if multi
+                  else stop.signum)
+        last = step == experiment.max_num_learner_steps or bool(signum)
+        if (step % experiment.eval_every and not last) or host:
+          if last:
+            break
           continue
         counts = counter.get_counts()
         row = {'learner_steps': step,
@@ -283,4 +305,9 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
           break
     finally:
       logger.close()
+    if multi:
+      print(f'Learner host {host} of {jax.process_count()}: final state hash '
+            f'{multihost.state_hash(learner.save())}', flush=True)
+      if signum and not stop():  # Another host's signal.
+        raise SystemExit(128 + signum)
   return rows

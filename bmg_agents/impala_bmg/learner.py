@@ -22,9 +22,8 @@ from acme.jax import utils as acme_utils
 from acme.utils import counting
 from acme.utils import loggers
 import jax
-from jax.experimental import multihost_utils
-import numpy as np
 
+from bmg_agents.experiments import multihost
 from bmg_agents.impala_bmg import learning
 
 # The one variable name served to actors: everything the policy needs.
@@ -78,11 +77,7 @@ class STACXLearner(acme.Learner):
         this process's share of them.
     """
     devices = list(devices or jax.devices())
-    self._devices = [d for d in devices
-                     if d.process_index == jax.process_index()]
-    if not self._devices:
-      raise ValueError(f'none of the devices {devices} belongs to JAX '
-                       f'process {jax.process_index()}.')
+    self._devices = multihost.process_devices(devices)
     self._multihost = jax.process_count() > 1
     self._pending = None  # A batch waiting for the other hosts' batches.
     self._iterator = iterator
@@ -101,8 +96,7 @@ class STACXLearner(acme.Learner):
       self._pending = next(self._iterator)  # None: no data within timeout.
     ready = self._pending is not None
     if self._multihost:  # The update is a collective: all hosts or none.
-      ready = bool(np.all(multihost_utils.process_allgather(
-          np.int32(ready))))
+      ready = multihost.all_hosts(ready)
     if not ready:
       return
     batch, self._pending = self._pending, None

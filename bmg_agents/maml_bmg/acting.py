@@ -51,16 +51,26 @@ class TaskSampler(Iterator[data_lib.Task]):
 
   Meta-batch t is `learning.sample_meta_batch(task_key, t, ...)`, so a run
   is reproducible, a resumed run continues the same task stream, and the
-  fused runner (`fused.make_fused_train`) sees the same tasks.
+  fused runner (`fused.make_fused_train`) sees the same tasks. With
+  `num_shards` > 1 it yields the tasks of shard `shard` of each meta-batch
+  (the `shard`-th of `num_shards` equal slices): one learner host's share,
+  the same tasks whatever the number of hosts.
   """
 
   def __init__(self, images: np.ndarray, config: config_lib.MAMLConfig,
-               task_key: jax.Array, start: int = 0):
+               task_key: jax.Array, start: int = 0, shard: int = 0,
+               num_shards: int = 1):
     data_lib.check_task_shape(images, config.ways, config.shots,
                               config.queries, 'meta-train')
+    if config.meta_batch_size % num_shards or not 0 <= shard < num_shards:
+      raise ValueError(
+          f'meta_batch_size: {config.meta_batch_size} tasks do not split '
+          f'into {num_shards} equal learner-host shards (shard {shard}).')
     self._images = jnp.asarray(images)
-    self._sample = jax.jit(functools.partial(
-        learning.sample_meta_batch, config=config))
+    size = config.meta_batch_size // num_shards
+    self._sample = jax.jit(lambda key, step, images: jax.tree_util.tree_map(
+        lambda x: x[shard * size:(shard + 1) * size],
+        learning.sample_meta_batch(key, step, images, config)))
     self._key = task_key
     self._count = start
 

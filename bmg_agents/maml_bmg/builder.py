@@ -51,8 +51,11 @@ class MAMLBuilder:
 
   def make_task_sampler(self, images: np.ndarray, task_key: jax.Array,
                         start: int = 0) -> acting.TaskSampler:
-    """Meta-batches of the split `images`, from meta-step `start` on."""
-    return acting.TaskSampler(images, self._config, task_key, start)
+    """Meta-batches of the split `images`, from meta-step `start` on; this
+    JAX process's shard of each when there are several (learner hosts)."""
+    return acting.TaskSampler(images, self._config, task_key, start,
+                              shard=jax.process_index(),
+                              num_shards=jax.process_count())
 
   def make_evaluator(self, networks: networks_lib.MAMLNetworks,
                      images: np.ndarray, num_tasks: int, seed: int,
@@ -83,10 +86,11 @@ class MAMLBuilder:
       ValueError: for ANIL when the networks have no module `networks.head`.
     """
     meta_optimizer = learning.make_meta_optimizer(self._config)
-    update_step = learning.make_update_step(
-        networks, self._config, meta_optimizer)
     return learner_lib.MAMLLearner(
-        networks=networks, iterator=dataset, update_step=update_step,
+        networks=networks, iterator=dataset,
+        make_update_step=functools.partial(
+            learning.make_update_step, networks, self._config,
+            meta_optimizer),
         meta_optimizer=meta_optimizer, random_key=random_key,
         counter=counter, logger=logger_fn() if logger_fn else None)
 

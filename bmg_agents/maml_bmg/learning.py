@@ -215,7 +215,8 @@ def make_meta_optimizer(config: config_lib.MAMLConfig
 
 def make_update_step(networks: networks_lib.MAMLNetworks,
                      config: config_lib.MAMLConfig,
-                     meta_optimizer: optax.GradientTransformation):
+                     meta_optimizer: optax.GradientTransformation,
+                     axis_name: Optional[str] = None):
   """Returns the pure meta-update (state, tasks) -> (state, metrics).
 
   The meta-gradient is the mean over the meta-batch of per-task
@@ -225,6 +226,12 @@ def make_update_step(networks: networks_lib.MAMLNetworks,
   step); and the Table 6 per-batch variance and norm-to-variance ratio of the
   per-task meta-gradients (`BATCH_STATISTICS`, NaN for one task). The keys
   are the same at every step.
+
+  With `axis_name` (under `pmap`), `tasks` is this device's slice of the
+  meta-batch: the per-task meta-gradients and metrics are gathered over the
+  axis in device order (Table 6's statistics need every task's
+  meta-gradient, not only their mean), so every device takes the update of
+  the whole meta-batch, the one the un-mapped function takes on it.
   """
   task_grad = jax.grad(make_task_meta_loss(networks, config), has_aux=True)
 
@@ -232,6 +239,9 @@ def make_update_step(networks: networks_lib.MAMLNetworks,
     grads, metrics = map_tasks(
         lambda task: task_grad(state.meta_params, task), tasks,
         config.task_map)
+    if axis_name is not None:
+      grads, metrics = jax.lax.all_gather((grads, metrics), axis_name,
+                                          axis=0, tiled=True)
     meta_grad = jax.tree_util.tree_map(lambda g: g.mean(0), grads)
     updates, meta_opt_state = meta_optimizer.update(
         meta_grad, state.meta_opt_state, state.meta_params)
@@ -239,7 +249,7 @@ def make_update_step(networks: networks_lib.MAMLNetworks,
     metrics = jax.tree_util.tree_map(jnp.mean, metrics)
     metrics.update(diagnostics.meta_gradient_metrics(
         meta_grad, state.last_meta_grad))
-    if jax.tree_util.tree_leaves(tasks)[0].shape[0] > 1:
+    if jax.tree_util.tree_leaves(grads)[0].shape[0] > 1:
       stats = diagnostics.batch_statistics(grads)
       metrics.update({k: stats[k] for k in BATCH_STATISTICS})
     else:  # No spread across one task.
