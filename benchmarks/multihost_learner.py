@@ -12,14 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""STACX-BMG learner steps/s: 1 host x 4 devices vs 2 hosts x 2 devices.
+"""Learner steps/s: 1 host x 4 devices vs 2 hosts x 2 devices.
 
-The same global batch each step; the 2 hosts are 2 JAX processes joined by
+STACX-BMG (`--agent=stacx`) or MAML-BMG (`--agent=maml`), the same global
+batch each step; the 2 hosts are 2 JAX processes joined by
 `jax.distributed` with gloo collectives, each with 2 forced CPU devices and
-half of every batch. On a machine with fewer cores than devices the ratio
-measures the cross-process collectives' overhead, not a speed-up.
+half of every batch (MAML: half of every meta-batch, its `TaskSampler`
+shard). On a machine with fewer cores than devices the ratio measures the
+cross-process collectives' overhead, not a speed-up.
 
   python benchmarks/multihost_learner.py --steps=20
+  python benchmarks/multihost_learner.py --agent=maml --steps=20
 """
 
 import os
@@ -31,26 +34,23 @@ from absl import app
 from absl import flags
 import portpicker
 
+_AGENT = flags.DEFINE_enum('agent', 'stacx', ['stacx', 'maml'],
+                           'The learner to time.')
 _STEPS = flags.DEFINE_integer('steps', 20, 'Timed learner steps (after one '
                               'compiling step).', lower_bound=1)
 _OBJECTIVE = flags.DEFINE_enum('meta_objective', 'bmg', ['mg', 'bmg'],
-                               'Meta-objective of the STACX learner.')
+                               'Meta-objective (MAML: mg is method maml).')
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _OBS = (10, 10, 4)  # MinAtar-like.
 _ACTIONS = 4
+# What each agent's global batch is, for the report.
+_BATCH = {'stacx': 'global batch 16 x 11 steps',
+          'maml': 'meta-batch 8 tasks, 5-way 1-shot, conv4 16 channels, 28x28'}
 
 
-def _worker(argv):
-  """argv: host id (-1: one host of 4 devices), port, steps, objective."""
-  host, port, steps, objective = int(argv[0]), argv[1], int(argv[2]), argv[3]
-  # pylint: disable=g-import-not-at-top
-  from bmg_agents import anakin
-  from bmg_agents.experiments import multihost
-  if host >= 0:
-    multihost.initialize(
-        multihost.LearnerHosts(2, f'127.0.0.1:{port}', 2), host)
-  else:
-    anakin.force_host_devices(4)
+# pylint: disable=g-import-not-at-top
+def _stacx_learner(host, objective):
+  """A STACX learner fed this host's share of one fixed global batch."""
   import types
   import jax
   import numpy as np
@@ -59,7 +59,6 @@ def _worker(argv):
   from bmg_agents.impala_bmg import learning
   from bmg_agents.impala_bmg import losses
   from bmg_agents.impala_bmg import networks as networks_lib
-  # pylint: enable=g-import-not-at-top
   config = config_lib.STACXConfig(
       meta_objective=objective, L=1, torso_channels=(8, 16),
       num_residual_blocks=1, torso_output_size=64, head_hidden_sizes=(32,),
@@ -86,12 +85,53 @@ def _worker(argv):
   learner = learner_lib.STACXLearner(
       lambda axis: learning.make_learner_fns(networks, config, axis), state,
       batches, logger=types.SimpleNamespace(write=lambda row: None))
+  return learner, lambda: learner.state.params
+
+
+def _maml_learner(objective):
+  """A MAML learner sampling its shard of each meta-batch (random images)."""
+  import types
+  import jax
+  import numpy as np
+  from bmg_agents.maml_bmg import builder as builder_lib
+  from bmg_agents.maml_bmg import config as config_lib
+  from bmg_agents.maml_bmg import networks as networks_lib
+  config = config_lib.MAMLConfig(
+      method='bmg' if objective == 'bmg' else 'maml', K=1, L=1, ways=5,
+      shots=1, queries=5, meta_batch_size=8, channels=16)
+  images = np.random.RandomState(0).randint(
+      0, 256, (20, 6, 28, 28, 1)).astype(np.uint8)
+  builder = builder_lib.MAMLBuilder(config)
+  networks = networks_lib.make_networks(images.shape[2:], config)
+  learner = builder.make_learner(
+      jax.random.PRNGKey(0), networks,
+      builder.make_task_sampler(images, jax.random.PRNGKey(1)),
+      logger_fn=lambda: types.SimpleNamespace(write=lambda row: None))
+  return learner, lambda: learner.get_variables(['policy'])
+
+
+def _worker(argv):
+  """argv: agent, host id (-1: one host of 4 devices), port, steps,
+  objective."""
+  agent, host, port = argv[0], int(argv[1]), argv[2]
+  steps, objective = int(argv[3]), argv[4]
+  from bmg_agents import anakin
+  from bmg_agents.experiments import multihost
+  if host >= 0:
+    multihost.initialize(
+        multihost.LearnerHosts(2, f'127.0.0.1:{port}', 2), host)
+  else:
+    anakin.force_host_devices(4)
+  import jax
+  learner, params = (_stacx_learner(host, objective) if agent == 'stacx'
+                     else _maml_learner(objective))
   learner.step()  # Compiles.
   start = time.time()
   for _ in range(steps):
     learner.step()
-  jax.block_until_ready(learner.state.params)
+  jax.block_until_ready(params())
   print(f'STEPS_PER_SECOND {steps / (time.time() - start):.4f}', flush=True)
+# pylint: enable=g-import-not-at-top
 
 
 def _run(commands):
@@ -112,12 +152,13 @@ def _run(commands):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  worker = [sys.executable, os.path.abspath(__file__), '--worker']
+  worker = [sys.executable, os.path.abspath(__file__), '--worker',
+            _AGENT.value]
   args = [str(_STEPS.value), _OBJECTIVE.value]
   one = _run([worker + ['-1', '0'] + args])
   port = str(portpicker.pick_unused_port())
   two = _run([worker + [str(h), port] + args for h in range(2)])
-  print(f'STACX {_OBJECTIVE.value} learner, global batch 16 x 11 steps, '
+  print(f'{_AGENT.value} {_OBJECTIVE.value} learner, {_BATCH[_AGENT.value]}, '
         f'{_STEPS.value} steps; {len(os.sched_getaffinity(0))} core(s) usable')
   print(f'1 host x 4 devices:  {one:.3f} steps/s')
   print(f'2 hosts x 2 devices: {two:.3f} steps/s')
