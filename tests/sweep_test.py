@@ -151,5 +151,10 @@ def test_the_table_reads_cycle_ends_from_the_last_bin_inside_each_cycle():
             'cycle_ranges': {'entropy_weight': [[.01] * 4, [.03] * 4]}}
   header, rule, row = sweep.table({'bmg': result}, 'entropy_weight')
   assert 'entropy weight at the end' in header and rule.startswith('|---')
+  # The last half of the cycles (3 and 4): the weight's bins 7-9 and 10-12
+  # (bin 6 straddles cycles 2 and 3, bin 13 runs past cycle 4).
+  third, fourth = weight[:, 7:10].mean(), weight[:, 10:13].mean()
   assert row == ('| bmg | 20 ± 10 (2 seeds, 1 diverged) | 0.200-0.200 | '
-                 '0.300, -0.040 | +0.020 → +0.020 | 12 |')
+                 '0.300, -0.040 | +0.020 → +0.020 | '
+                 f'{third:.3f}, {fourth:.3f} | 12 |')
+  assert 'over the last half of the cycles' in header

@@ -273,25 +273,33 @@ def summarize(job: FusedJob, spec: Mapping[str, Any],
   }
 
 
-def _cycle_end_rewards(result: Mapping[str, Any]) -> np.ndarray:
-  """[cycles] mean reward per step over seeds in the last curve bin that
-  lies wholly inside each reward cycle."""
-  flip_period = result['spec']['flip_period']
-  reward = np.asarray(result['curves']['reward'], dtype=float)
-  width = result['curve_steps']
-  ends = []
-  for c in range(reward.shape[1] * width // flip_period):
+def _cycle_bins(result: Mapping[str, Any]) -> List[Tuple[int, int, int]]:
+  """[(cycle, first bin, last bin)] of the curve bins wholly inside each
+  reward cycle that has one."""
+  flip_period, width = result['spec']['flip_period'], result['curve_steps']
+  num_bins = len(result['curves']['reward'][0])
+  cycles = []
+  for c in range(num_bins * width // flip_period):
+    first = -(-c * flip_period // width)
     last = (c + 1) * flip_period // width - 1
-    if last * width >= c * flip_period:
-      ends.append(np.nanmean(reward[:, last]))
-  return np.asarray(ends)
+    if last >= first:
+      cycles.append((c, first, last))
+  return cycles
+
+
+def _by_colour(values: Sequence[Tuple[int, float]]) -> Tuple[float, float]:
+  """Means over (cycle, value) pairs of the first colour's cycles (0, 2,
+  ...) and of the second's."""
+  return tuple(float(np.mean([v for c, v in values if c % 2 == colour]))
+               for colour in (0, 1))
 
 
 _TABLE_HEADER = (
     '| setting | total reward (mean ± s.e.) | {0} at the end (range over '
     'seeds) | reward/step at cycle ends: first, second colour | {0}\'s '
-    'within-cycle range, first → last 5 cycles | seconds |\n'
-    '|---|---|---|---|---|---|')
+    'within-cycle range, first → last 5 cycles | {0} over the last half '
+    'of the cycles: first, second colour | seconds |\n'
+    '|---|---|---|---|---|---|---|')
 
 
 def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
@@ -302,8 +310,10 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
   seeds counted); the schedule (`schedule_key`) at the end; the reward per
   step at the end of the cycles of the first colour (1, 3, ...) and of the
   second, from the last curve bin inside each cycle (with 10k-step bins:
-  the last 10k steps); and `cycle_ranges` (Fig. 9/10's quantity) averaged
-  over seeds and the first and the last 5 cycles.
+  the last 10k steps); `cycle_ranges` (Fig. 9/10's quantity) averaged
+  over seeds and the first and the last 5 cycles; and the schedule's mean
+  (over seeds and the bins inside a cycle) in the cycles of each colour in
+  the last half of the run's cycles.
   """
   lines = _TABLE_HEADER.format(schedule_key.replace('_', ' ')).split('\n')
   for name, r in done.items():
@@ -312,14 +322,20 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
     diverged = len(r['diverged_seeds'])
     total = f'{mean[0]:,.0f} ± {stderr[0]:,.0f} ({len(totals)} seeds' + (
         f', {diverged} diverged)' if diverged else ')')
-    end = np.asarray(r['curves'][schedule_key], dtype=float)[:, -1]
-    ends = _cycle_end_rewards(r)
+    schedule = np.asarray(r['curves'][schedule_key], dtype=float)
+    reward = np.asarray(r['curves']['reward'], dtype=float)
+    cycles = _cycle_bins(r)
+    ends = _by_colour([(c, np.nanmean(reward[:, last]))
+                       for c, _, last in cycles])
+    late = _by_colour([(c, np.nanmean(schedule[:, first:last + 1]))
+                       for c, first, last in cycles
+                       if c >= len(cycles) // 2])
     ranges = np.asarray(r['cycle_ranges'][schedule_key], dtype=float)
     lines.append(
-        f'| {name} | {total} | {np.nanmin(end):.3f}-{np.nanmax(end):.3f} | '
-        f'{ends[0::2].mean():.3f}, {ends[1::2].mean():.3f} | '
+        f'| {name} | {total} | {np.nanmin(schedule[:, -1]):.3f}-'
+        f'{np.nanmax(schedule[:, -1]):.3f} | {ends[0]:.3f}, {ends[1]:.3f} | '
         f'{np.nanmean(ranges[:, :5]):+.3f} → {np.nanmean(ranges[:, -5:]):+.3f}'
-        f' | {r["seconds"]:.0f} |')
+        f' | {late[0]:.3f}, {late[1]:.3f} | {r["seconds"]:.0f} |')
   return lines
 
 
