@@ -118,6 +118,12 @@ def process_devices(devices: Sequence[jax.Device]) -> List[jax.Device]:
   return own
 
 
+def first_replica(tree: Any) -> Any:
+  """The first device's copy of a pmapped (replicated) pytree; acme's
+  `get_from_first_device` needs `jax.pxla`, gone in jax 0.6."""
+  return jax.tree_util.tree_map(lambda x: x[0], tree)
+
+
 def agree_int(value: int) -> int:
   """Host 0's `value`, on every host (a collective)."""
   return int(multihost_utils.broadcast_one_to_all(np.int32(value)))

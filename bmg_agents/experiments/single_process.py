@@ -274,7 +274,7 @@ def run_offline_experiment(experiment: config_lib.OfflineExperimentConfig
   first = int(counts.get('learner_steps', 0)) + 1
   if multi:
     multihost.broadcast_state(learner)
-    first = int(multihost.agree_int(first))
+    first = multihost.agree_int(first)
   logger = experiment.make_logger('evaluator', 'learner_steps')
   rows, start, signum = [], time.time(), 0
   with stopping.StopOnSignal() as stop:

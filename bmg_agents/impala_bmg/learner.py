@@ -30,11 +30,6 @@ from bmg_agents.impala_bmg import learning
 POLICY = 'policy'
 
 
-def _first(tree):
-  # acme.jax.utils.get_from_first_device needs jax.pxla, gone in jax 0.6.
-  return jax.tree_util.tree_map(lambda x: x[0], tree)
-
-
 class STACXLearner(acme.Learner):
   """Data-parallel STACX / STACX-BMG learner (pmap over all devices).
 
@@ -103,7 +98,7 @@ class STACXLearner(acme.Learner):
     batch = learning.shard(batch, len(self._devices))
     start = time.time()
     self._state, metrics = self._update(self._state, batch)
-    metrics = jax.device_get(_first(metrics))
+    metrics = jax.device_get(multihost.first_replica(metrics))
     counts = self._counter.increment(steps=1,
                                      time_elapsed=time.time() - start)
     self._logger.write({**{k: float(v) for k, v in metrics.items()},
@@ -115,10 +110,10 @@ class STACXLearner(acme.Learner):
     if unknown:
       raise ValueError(f'STACXLearner serves only {POLICY!r}, was asked for '
                        f'{sorted(unknown)}.')
-    return [_first(self._state.params) for _ in names]
+    return [multihost.first_replica(self._state.params) for _ in names]
 
   def save(self) -> learning.TrainingState:
-    return jax.device_get(_first(self._state))
+    return jax.device_get(multihost.first_replica(self._state))
 
   def restore(self, state: learning.TrainingState):
     self._state = acme_utils.replicate_in_all_devices(state, self._devices)

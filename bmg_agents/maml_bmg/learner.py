@@ -37,10 +37,6 @@ VARIABLE_NAMES = ('policy', 'meta_params')
 PMAP_AXIS_NAME = 'tasks'
 
 
-def _first(tree):
-  return jax.tree_util.tree_map(lambda x: x[0], tree)
-
-
 class MAMLLearner(acme_core.Learner):
   """Meta-learner: consumes meta-batches of tasks, updates w.
 
@@ -103,7 +99,7 @@ class MAMLLearner(acme_core.Learner):
                               axis_name=PMAP_AXIS_NAME, devices=devices)
       self._put = lambda tree: acme_utils.replicate_in_all_devices(
           tree, self._devices)
-      self._get = _first
+      self._get = multihost.first_replica
       self._split = self._split_over_local_devices
     self._compiled = None
     self._state = self._put(state)
