@@ -248,6 +248,8 @@ def test_learner_hosts_flags_and_shards_are_checked_before_work():
     multihost.LearnerHosts(num_hosts=0)
   with pytest.raises(ValueError, match='learner_coordinator_address'):
     multihost.LearnerHosts(2, coordinator_address='localhost')
+  with pytest.raises(ValueError, match='learner_heartbeat_timeout'):
+    multihost.LearnerHosts(2, heartbeat_timeout=1)
   hosts = multihost.LearnerHosts(2).with_address()
   assert re.fullmatch(r'127\.0\.0\.1:\d+', hosts.coordinator_address)
   builder = builder_lib.STACXBuilder(config_lib.STACXConfig(

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 
 import jax
 import numpy as np
@@ -151,6 +152,42 @@ def test_the_launcher_on_two_hosts_runs_to_its_budget(tmp_path):
   assert os.path.exists(tmp_path / 'run' / 'accuracy.png')
   with open(tmp_path / 'run' / 'logs' / 'evaluator' / 'logs.csv') as f:
     assert len(f.readlines()) == 2  # The header and the step-3 row.
+
+
+# Host i of 2 with a 4 s heartbeat, gathering stop signals in a loop as
+# `run_offline_experiment` does every step; prints 'looping' once it has.
+_LOOP = textwrap.dedent("""
+    import sys
+    from bmg_agents.experiments import multihost
+    multihost.initialize(multihost.LearnerHosts(
+        2, '127.0.0.1:' + sys.argv[2], heartbeat_timeout=4), int(sys.argv[1]))
+    multihost.first_nonzero(0)
+    print('looping', flush=True)
+    while True:
+      multihost.first_nonzero(0)
+""")
+
+
+def test_a_dead_host_ends_the_others_within_the_heartbeat_timeout():
+  # The offline runner has no Launchpad watcher: when host 1 is SIGKILLed,
+  # jax's coordination service must end host 0 (blocked in a collective
+  # with it, or failing its shutdown barrier) within the heartbeat timeout.
+  port = str(portpicker.pick_unused_port())
+  hosts = [processes.start([sys.executable, '-c', _LOOP, str(i), port])
+           for i in range(2)]
+  try:
+    for line in hosts[1].stdout:  # Its log lines, then 'looping'.
+      if line.strip() == 'looping':
+        break
+    hosts[1].kill()
+    killed = time.time()
+    output = hosts[0].communicate(timeout=60)[0]
+    assert hosts[0].returncode not in (0, None), output[-3000:]
+    assert time.time() - killed < 15, output[-3000:]
+  finally:
+    for host in hosts:
+      if host.poll() is None:
+        host.kill()
 
 
 @pytest.mark.parametrize('flags, message', [

@@ -51,10 +51,11 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
   --resume and, where they apply, --num_seeds (fused), --save_every,
   --checkpoint_every, --num_actors, --lp_launch_type; with `learner_hosts`
   (for builders that shard batches over hosts, see `multihost`) also
-  --num_learner_hosts, --learner_coordinator_address and
-  --learner_cpu_devices: a Launchpad program starts the hosts; a
-  single-process (offline) run is one host, started with its
-  --learner_host_id on every host (`start_learner_host`)."""
+  --num_learner_hosts, --learner_coordinator_address,
+  --learner_cpu_devices and --learner_heartbeat_timeout: a Launchpad
+  program starts the hosts; a single-process (offline) run is one host,
+  started with its --learner_host_id on every host
+  (`start_learner_host`)."""
   unknown = set(runners) - set(RUNNERS)
   if unknown:
     raise ValueError(f'runners must be from {RUNNERS}, got {sorted(unknown)}.')
@@ -113,6 +114,9 @@ def _define_learner_host_flags(launchpad: bool) -> None:
   flags.DEFINE_integer('learner_cpu_devices', 0, 'CPU devices forced in each '
                        'learner host process (the CPU form of a pod); 0: '
                        'its own devices.', lower_bound=0)
+  flags.DEFINE_integer('learner_heartbeat_timeout', 20, 'Seconds without '
+                       'a learner host\'s heartbeat after which every host '
+                       'ends (jax\'s default: 100).', lower_bound=2)
   flags.register_validator(
       'learner_coordinator_address', _is_address,
       '--learner_coordinator_address must be host:port.')
@@ -150,12 +154,17 @@ def start_learner_host() -> int:
     if FLAGS.learner_cpu_devices:
       anakin.force_host_devices(FLAGS.learner_cpu_devices)
     return 0
-  multihost.initialize(
-      multihost.LearnerHosts(FLAGS.num_learner_hosts,
-                             FLAGS.learner_coordinator_address,
-                             FLAGS.learner_cpu_devices),
-      FLAGS.learner_host_id)
+  multihost.initialize(learner_hosts(), FLAGS.learner_host_id)
   return FLAGS.learner_host_id
+
+
+def learner_hosts():
+  """The `multihost.LearnerHosts` the learner-host flags describe."""
+  from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
+  return multihost.LearnerHosts(FLAGS.num_learner_hosts,
+                                FLAGS.learner_coordinator_address,
+                                FLAGS.learner_cpu_devices,
+                                FLAGS.learner_heartbeat_timeout)
 
 
 def check_learner_hosts_divide(*names: str) -> None:
@@ -329,10 +338,7 @@ def run(experiment, name: str):
     if counts.get('actor_steps', 0) < experiment.max_num_actor_steps:
       hosts = None  # Else a finished run: nothing to launch.
       if 'num_learner_hosts' in FLAGS:
-        from bmg_agents.experiments import multihost  # pylint: disable=g-import-not-at-top
-        hosts = multihost.LearnerHosts(FLAGS.num_learner_hosts,
-                                       FLAGS.learner_coordinator_address,
-                                       FLAGS.learner_cpu_devices)
+        hosts = learner_hosts()
       program = distributed.make_distributed_experiment(
           experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
       distributed.launch(program, FLAGS.lp_launch_type)

@@ -31,6 +31,8 @@ import signal
 from typing import Any, List, Optional, Sequence, Tuple
 
 import jax
+from jax._src import distributed
+from jax._src import xla_bridge
 from jax.experimental import multihost_utils
 import numpy as np
 import portpicker
@@ -52,14 +54,20 @@ class LearnerHosts:
     cpu_devices: host CPU devices forced in each learner process (XLA_FLAGS,
       the CPU form of a pod's hosts); 0: the process's own devices (a TPU
       host's chips).
+    heartbeat_timeout: seconds without a host's heartbeat after which
+      jax's coordination service declares it dead and ends every host
+      (jax's own default is 100).
   """
   num_hosts: int = 1
   coordinator_address: Optional[str] = None
   cpu_devices: int = 0
+  heartbeat_timeout: int = 20
 
   def __post_init__(self):
     config_lib.check_int('num_learner_hosts', self.num_hosts, 1)
     config_lib.check_int('learner_cpu_devices', self.cpu_devices, 0)
+    config_lib.check_int('learner_heartbeat_timeout', self.heartbeat_timeout,
+                         2)
     address = self.coordinator_address
     if address is not None and not (
         isinstance(address, str) and address.rpartition(':')[2].isdigit()):
@@ -82,7 +90,8 @@ def initialize(hosts: LearnerHosts, host_id: int) -> None:
   `hosts.cpu_devices` CPU devices if set. Keeps the process's SIGTERM
   handler: jax's preemption sync manager takes SIGTERM over (as a
   preemption notice), which would leave a Launchpad stop unheard until the
-  launcher's SIGKILL. Call it from the main thread.
+  launcher's SIGKILL. A host that dies ends the others within about
+  `hosts.heartbeat_timeout` seconds. Call it from the main thread.
   """
   if hosts.coordinator_address is None:
     raise ValueError('initialize needs a coordinator address; see '
@@ -91,9 +100,17 @@ def initialize(hosts: LearnerHosts, host_id: int) -> None:
     anakin.force_host_devices(hosts.cpu_devices)
   jax.config.update('jax_cpu_collectives_implementation', 'gloo')
   sigterm = signal.getsignal(signal.SIGTERM)
-  jax.distributed.initialize(coordinator_address=hosts.coordinator_address,
-                             num_processes=hosts.num_hosts,
-                             process_id=host_id)
+  if xla_bridge.backends_are_initialized():
+    raise RuntimeError('multihost.initialize must come before any JAX work.')
+  # jax.distributed.initialize with the heartbeat set: the public function
+  # fixes it at 10 s x 10 missed beats (jax 0.6.2, see requirements.txt).
+  interval = max(1, hosts.heartbeat_timeout // 10)
+  distributed.global_state.initialize(
+      hosts.coordinator_address, hosts.num_hosts, host_id,
+      service_heartbeat_interval_seconds=interval,
+      service_max_missing_heartbeats=hosts.heartbeat_timeout // interval,
+      client_heartbeat_interval_seconds=interval,
+      client_max_missing_heartbeats=hosts.heartbeat_timeout // interval)
   if sigterm is not None:  # None: a handler not installed from Python.
     signal.signal(signal.SIGTERM, sigterm)
 
