@@ -226,7 +226,11 @@ def kill_learner_host(directory, host: int):
   deadline = time.time() + 600
   while not (log.exists() and len(log.read_text().splitlines()) > 2):
     if process.poll() is not None or time.time() > deadline:
-      output = finish(process, directory, timeout=1)
+      try:
+        finish(process, directory, timeout=1)
+      except subprocess.TimeoutExpired:
+        pass  # Still running at the deadline: finish killed it.
+      output = (directory / 'output.txt').read_text()
       raise AssertionError(f'the program did not start learning:\n'
                            f'{output[-3000:]}')
     time.sleep(.5)
