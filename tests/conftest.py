@@ -42,6 +42,5 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
   del config
-  for directory in _created:
-    shutil.rmtree(directory, ignore_errors=True)
-    os.environ.pop(_CACHE, None)
+  if _created:  # The controller's own directory, not a worker's or the user's.
+    shutil.rmtree(_created.pop(), ignore_errors=True)

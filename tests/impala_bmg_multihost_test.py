@@ -159,9 +159,13 @@ def start_launcher(tmp_path, *extra_flags):
 
 
 def finish(process, tmp_path, timeout):
-  """Waits for the launcher; its output."""
+  """Waits for the launcher (SIGKILLs its session after `timeout` s, so
+  that it exits -9); its output."""
   try:
     process.wait(timeout=timeout)
+  except subprocess.TimeoutExpired:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
   finally:
     if process.poll() is None:
       os.killpg(process.pid, signal.SIGKILL)
@@ -226,11 +230,7 @@ def kill_learner_host(directory, host: int):
   deadline = time.time() + 600
   while not (log.exists() and len(log.read_text().splitlines()) > 2):
     if process.poll() is not None or time.time() > deadline:
-      try:
-        finish(process, directory, timeout=1)
-      except subprocess.TimeoutExpired:
-        pass  # Still running at the deadline: finish killed it.
-      output = (directory / 'output.txt').read_text()
+      output = finish(process, directory, timeout=1)
       raise AssertionError(f'the program did not start learning:\n'
                            f'{output[-3000:]}')
     time.sleep(.5)
