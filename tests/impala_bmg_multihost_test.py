@@ -31,6 +31,7 @@ import types
 
 import jax
 import numpy as np
+import portpicker
 import psutil
 import pytest
 
@@ -147,18 +148,18 @@ _STACX_FLAGS = [
     '--replay_batch_size=2', '--replay_size=100']
 
 
-def start_launcher(tmp_path, *extra_flags):
+def start_launcher(tmp_path, *extra_flags, output='output.txt'):
   """The launcher in its own session (so a failed test can kill every node
-  it started), writing to tmp_path / 'output.txt'."""
+  it started), writing to tmp_path / output."""
   command = [sys.executable, os.path.join(_ROOT, 'launchers', 'run_stacx.py'),
              *_STACX_FLAGS, f'--results_dir={tmp_path / "run"}',
              *extra_flags]
-  with open(tmp_path / 'output.txt', 'w') as output:
-    return subprocess.Popen(command, env=processes.env(), stdout=output,
+  with open(tmp_path / output, 'w') as f:
+    return subprocess.Popen(command, env=processes.env(), stdout=f,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def finish(process, tmp_path, timeout):
+def finish(process, tmp_path, timeout, output='output.txt'):
   """Waits for the launcher (SIGKILLs its session after `timeout` s, so
   that it exits -9); its output."""
   try:
@@ -169,7 +170,12 @@ def finish(process, tmp_path, timeout):
   finally:
     if process.poll() is None:
       os.killpg(process.pid, signal.SIGKILL)
-  return (tmp_path / 'output.txt').read_text()
+  return (tmp_path / output).read_text()
+
+
+def _final_hashes(output: str) -> dict:
+  return dict(re.findall(
+      r'Learner host (\d) of 2: final state hash ([0-9a-f]{64})', output))
 
 
 def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
@@ -186,8 +192,7 @@ def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
     path = tmp_path / 'run' / 'logs' / label / 'logs.csv'
     assert path.stat().st_size > 0, label
   assert (tmp_path / 'run' / 'stacx.png').exists()
-  hashes = dict(re.findall(
-      r'Learner host (\d) of 2: final state hash ([0-9a-f]{64})', output))
+  hashes = _final_hashes(output)
   assert sorted(hashes) == ['0', '1'], output[-5000:]
   assert hashes['0'] == hashes['1']
   # Host 0 alone logs: one learner CSV with a row per step.
@@ -196,6 +201,45 @@ def test_program_with_two_learner_hosts_learns_to_its_budget(tmp_path):
   assert len(rows) > 2
   assert os.listdir(tmp_path / 'run' / 'checkpoints' / 'learner')
 
+
+def _coordinator_port() -> int:
+  """A free port whose next port (host 0's replay) is free too."""
+  while True:
+    port = portpicker.pick_unused_port()
+    if portpicker.is_port_free(port + 1):
+      return port
+
+
+def test_per_host_start_learns_to_its_budget(tmp_path):
+  """The plain per-host start of a pod: the same command on each host with
+  its --learner_host_id. Host 0's launcher runs learner host 0 with replay,
+  counter and actors; host 1's runs learner host 1 alone, sampling from
+  host 0's replay. Both exit 0 at the budget with the same final state;
+  host 1 writes nothing into the (here shared) results directory."""
+  port = _coordinator_port()
+  flags = ['--num_steps=600', '--meta_objective=none',
+           f'--learner_coordinator_address=127.0.0.1:{port}']
+  host_0 = start_launcher(tmp_path, *flags, '--learner_host_id=0',
+                          output='host_0.txt')
+  # Host 1 once host 0's coordinator is up: one that tries long before
+  # retries with gRPC's growing backoff, which a loaded machine stretches
+  # past the test's budget.
+  deadline = time.time() + 200
+  while portpicker.is_port_free(port) and time.time() < deadline:
+    time.sleep(.5)
+  host_1 = start_launcher(tmp_path, *flags, '--learner_host_id=1',
+                          output='host_1.txt')
+  outputs = [finish(host, tmp_path, 200, f'host_{i}.txt')
+             for i, host in enumerate((host_0, host_1))]
+  for i, host in enumerate((host_0, host_1)):
+    assert host.returncode == 0, (i, outputs[i][-5000:])
+  hashes = [_final_hashes(output) for output in outputs]
+  assert list(hashes[0]) == ['0'] and list(hashes[1]) == ['1'], outputs
+  assert hashes[0]['0'] == hashes[1]['1']
+  assert 'Budget of 600 actor steps reached' in outputs[0]
+  assert 'learner/1' not in outputs[0]  # Not a node of host 0's program.
+  assert sorted(os.listdir(tmp_path / 'run' / 'logs')) == ['actor',
+                                                           'learner']
 
 
 STOP_SECS = 60.
@@ -272,3 +316,45 @@ def test_learner_hosts_flags_and_shards_are_checked_before_work():
   with pytest.raises(ValueError, match='num_shards'):
     distributed.make_distributed_experiment(experiment, 1,
                                             learner_hosts=hosts)
+
+
+def test_a_per_host_program_is_host_0_with_replay_at_a_fixed_port():
+
+  class ShardedBuilder:
+    def make_dataset_iterator(self, replay_client, num_shards=1):
+      del replay_client, num_shards
+
+  experiment = experiment_config.ExperimentConfig(
+      builder=ShardedBuilder(), environment_factory=lambda seed: None,
+      network_factory=lambda spec: None, seed=0, max_num_actor_steps=10)
+  hosts = multihost.LearnerHosts(2, coordinator_address='10.0.0.2:5000')
+  program = distributed.make_distributed_experiment(
+      experiment, 2, learner_hosts=hosts, learner_host_id=0)
+  assert len(program.groups['learner']) == 1
+  assert len(program.groups['actor']) == 2
+  (replay,) = program.groups['replay']
+  replay.bind_addresses()  # What `launch` does.
+  assert replay.addresses[0].resolve() == '10.0.0.2:5001'
+  everywhere = distributed.make_distributed_experiment(
+      experiment, 2, learner_hosts=hosts)
+  assert len(everywhere.groups['learner']) == 2
+  for host_id, other in ((1, hosts), (0, multihost.LearnerHosts(2)),
+                         (0, multihost.LearnerHosts())):
+    with pytest.raises(ValueError, match='learner_host_id'):
+      distributed.make_distributed_experiment(
+          experiment, 1, learner_hosts=other, learner_host_id=host_id)
+
+
+@pytest.mark.parametrize('flags, message', [
+    (('--learner_host_id=1',), 'learner_host_id needs --num_learner_hosts > 1'),
+    (('--num_learner_hosts=2', '--learner_host_id=0'),
+     'needs --learner_coordinator_address'),
+])
+def test_bad_per_host_flags_are_one_line_errors(tmp_path, flags, message):
+  process = processes.start([
+      sys.executable, os.path.join(_ROOT, 'launchers', 'run_stacx.py'),
+      '--runner=launchpad', f'--results_dir={tmp_path}', *flags])
+  out = process.communicate(timeout=120)[0]
+  assert process.returncode != 0 and message in out, out[-2000:]
+  assert 'Traceback' not in out
+  assert not os.listdir(tmp_path)

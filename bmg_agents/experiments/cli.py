@@ -52,9 +52,11 @@ def define_run_flags(runners: Sequence[str], num_steps: int, results_dir: str,
   --checkpoint_every, --num_actors, --lp_launch_type; with `learner_hosts`
   (for builders that shard batches over hosts, see `multihost`) also
   --num_learner_hosts, --learner_coordinator_address,
-  --learner_cpu_devices and --learner_heartbeat_timeout: a Launchpad
-  program starts the hosts; a single-process (offline) run is one host,
-  started with its --learner_host_id on every host
+  --learner_cpu_devices, --learner_heartbeat_timeout and
+  --learner_host_id: a Launchpad program starts the hosts (or, given
+  --learner_host_id, each host's command starts its part: host 0 the
+  program, host i > 0 learner host i); a single-process (offline) run is
+  one host, started with its --learner_host_id on every host
   (`start_learner_host`)."""
   unknown = set(runners) - set(RUNNERS)
   if unknown:
@@ -127,20 +129,41 @@ def _define_learner_host_flags(launchpad: bool) -> None:
             v['runner'] == 'launchpad' and v['lp_launch_type'] == 'local_mp'),
         '--num_learner_hosts > 1 needs --runner=launchpad and '
         '--lp_launch_type=local_mp (one process per learner host).')
-    return
-  flags.DEFINE_integer('learner_host_id', 0, 'This process\'s learner host '
-                       '(0 .. num_learner_hosts - 1); start the same command '
-                       'on every host, each with its id.', lower_bound=0)
+    flags.DEFINE_integer(
+        'learner_host_id', None, 'Per-host start (a pod\'s hosts): the '
+        'same command on every host, each with its id; 0 runs learner host '
+        '0 and every other node, i > 0 learner host i alone. Unset: every '
+        'learner host here.', lower_bound=0)
+    flags.register_multi_flags_validator(
+        ['num_learner_hosts', 'learner_host_id'],
+        lambda v: v['learner_host_id'] is None or v['num_learner_hosts'] > 1,
+        '--learner_host_id needs --num_learner_hosts > 1.')
+  else:  # The offline runner: one host per process, always started so.
+    flags.DEFINE_integer('learner_host_id', 0, 'This process\'s learner '
+                         'host (0 .. num_learner_hosts - 1); start the same '
+                         'command on every host, each with its id.',
+                         lower_bound=0)
   flags.register_multi_flags_validator(
       ['num_learner_hosts', 'learner_host_id'],
-      lambda v: v['learner_host_id'] < v['num_learner_hosts'],
+      lambda v: v['learner_host_id'] is None or (
+          v['learner_host_id'] < v['num_learner_hosts']),
       '--learner_host_id must be below --num_learner_hosts.')
   flags.register_multi_flags_validator(
-      ['num_learner_hosts', 'learner_coordinator_address'],
-      lambda v: v['num_learner_hosts'] == 1 or v[
-          'learner_coordinator_address'] is not None,
-      '--num_learner_hosts > 1 needs --learner_coordinator_address, the '
-      'same host:port on every learner host (host 0 serves it).')
+      ['num_learner_hosts', 'learner_host_id', 'learner_coordinator_address'],
+      lambda v: v['num_learner_hosts'] == 1 or v['learner_host_id'] is None
+      or v['learner_coordinator_address'] is not None,
+      '--num_learner_hosts > 1 with --learner_host_id needs '
+      '--learner_coordinator_address, the same host:port on every learner '
+      'host (host 0 serves it).')
+
+
+def remote_learner_host() -> Optional[int]:
+  """This process's learner host id if it is host i > 0 of a per-host
+  Launchpad start (it writes nothing; `run` runs that host alone)."""
+  if 'runner' in FLAGS and FLAGS.runner == 'launchpad' and (
+      'learner_host_id' in FLAGS and FLAGS.learner_host_id):
+    return FLAGS.learner_host_id
+  return None
 
 
 def start_learner_host() -> int:
@@ -232,6 +255,8 @@ def prepare_results_dir(argv: Sequence[str]) -> str:
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   path = os.path.abspath(FLAGS.results_dir)
+  if remote_learner_host():
+    return path  # Host 0's; this host writes nothing.
   resume = 'resume' in FLAGS and FLAGS.resume
   if resume and FLAGS.overwrite:
     raise app.UsageError('--resume and --overwrite exclude each other.')
@@ -334,13 +359,17 @@ def run(experiment, name: str):
       counts = single_process.run_experiment(experiment)
       print('final counts:', counts)
       return counts
+    hosts, host_id = None, None
+    if 'num_learner_hosts' in FLAGS:
+      hosts, host_id = learner_hosts(), FLAGS.learner_host_id
+    if host_id:  # Ends the process.
+      distributed.run_learner_host(experiment, hosts, host_id)
     counts = single_process.saved_counts(experiment.checkpointing)
     if counts.get('actor_steps', 0) < experiment.max_num_actor_steps:
-      hosts = None  # Else a finished run: nothing to launch.
-      if 'num_learner_hosts' in FLAGS:
-        hosts = learner_hosts()
+      # Else a finished run: nothing to launch.
       program = distributed.make_distributed_experiment(
-          experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts)
+          experiment, FLAGS.num_actors, FLAGS.num_evaluators, name, hosts,
+          host_id)
       distributed.launch(program, FLAGS.lp_launch_type)
       counts = single_process.saved_counts(experiment.checkpointing)
     print('final counts:', counts)

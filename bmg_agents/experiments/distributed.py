@@ -46,21 +46,25 @@ pmapped update over all their devices, each host taking its own shard of
 every batch from replay. Host 0 alone serves variables to the actors, logs,
 counts learner steps and checkpoints (its state is broadcast to the others
 at the start, so a restored checkpoint reaches every host); host 0 decides
-the stop and every host learns it in the same step (a collective), so none
-is left waiting in a collective for another. A host that dies is a node
-that ended early: every node is stopped, and a host blocked in a
-collective with it is killed with its group.
+the budget's stop, a signal to any host stops them all, and every host
+learns either in the same step (a collective), so none is left waiting in
+a collective for another. A host that dies is a node that ended early:
+every node is stopped, and a host blocked in a collective with it is
+killed with its group. On a pod each host starts its own part (the
+per-host start): host 0's machine launches the program with learner host
+0 only (`make_distributed_experiment(..., learner_host_id=0)`), and every
+other host runs `run_learner_host` in its own process.
 """
 
+import functools
 import inspect
-
 import os
 import signal
 import sys
 import tempfile
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from absl import logging
 from acme import specs
@@ -70,8 +74,10 @@ from acme.utils import loggers
 from acme.utils import signals
 import jax
 import launchpad as lp
+from launchpad import address as lp_address
 import numpy as np
 import psutil
+import reverb
 
 from bmg_agents.experiments import config as config_lib
 from bmg_agents.experiments import environment_loop
@@ -112,10 +118,14 @@ def _end_node_process():
   just return.
   """
   if os.environ.get(_NODE_PROCESSES) == '1':
-    logging.flush()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # pylint: disable=protected-access
+    _end_process(0)
+
+
+def _end_process(code: int):
+  logging.flush()
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(code)  # pylint: disable=protected-access
 
 
 def _wait_for_stop():
@@ -142,21 +152,16 @@ class _LearnerNode:
     self._host = (host_id, num_hosts)
 
   def run(self):
+    """The Launchpad node: learns, then (at the budget) host 0 stops the
+    program and every host waits for the stop."""
     # A stop sets a flag that the loop reads between steps: an exception
     # thrown into the thread could land inside an RPC to the counter (that
     # the save needs next) or inside a periodic save.
     stop = threading.Event()
     lp.register_stop_handler(stop.set)
     try:
-      at_budget = self._learn_to_budget(stop)
-      self._save()
-      host_id, num_hosts = self._host
-      if at_budget:
-        if num_hosts > 1:
-          logging.info('Learner host %d of %d: final state hash %s.',
-                       host_id, num_hosts,
-                       multihost.state_hash(self._learner.save()))
-        if host_id == 0:
+      if self.learn(stop.is_set):
+        if self._host[0] == 0:
           logging.info('Budget of %d actor steps reached; stopping.',
                        self._budget)
           stop_program()
@@ -165,12 +170,27 @@ class _LearnerNode:
       lp.unregister_stop_handler(stop.set)
     _end_node_process()
 
-  def _learn_to_budget(self, stop: threading.Event) -> bool:
+  def learn(self, stop: Callable[[], bool]) -> bool:
+    """Learns until the budget or `stop()` (on any host), then saves.
+
+    Returns:
+      Whether the budget was reached (with several hosts: the same on
+      every host, which each log their final state's hash then).
+    """
+    at_budget = self._learn_to_budget(stop)
+    self._save()
+    host_id, num_hosts = self._host
+    if at_budget and num_hosts > 1:
+      logging.info('Learner host %d of %d: final state hash %s.', host_id,
+                   num_hosts, multihost.state_hash(self._learner.save()))
+    return at_budget
+
+  def _learn_to_budget(self, stop: Callable[[], bool]) -> bool:
     """Learns until the budget, then until every actor is done (or 30 s).
 
     Returns:
-      False if `stop` was set first (on host 0: with several hosts, each
-      leaves at host 0's step).
+      False if `stop()` came first (with several hosts: on any of them;
+      all leave at the same step).
     """
     last, budget_time = time.time(), None
     host_id, num_hosts = self._host
@@ -178,7 +198,7 @@ class _LearnerNode:
       self._learner.step()
       if self._checkpointer is not None:
         self._checkpointer.after_learner_step()
-      finished, stopped = False, host_id == 0 and stop.is_set()
+      finished, stopped = False, stop()
       if host_id == 0 and time.time() - last > _POLL_SECS:
         last = time.time()
         if budget_time is None:
@@ -188,7 +208,7 @@ class _LearnerNode:
           finished = (_done(self._counter, *self._num_workers) or
                       last - budget_time > _DONE_GRACE_SECS)
       if num_hosts > 1:
-        finished, stopped = multihost.agree((finished, stopped))
+        finished, stopped = multihost.agree_stop(finished, stopped)
       if finished or stopped:
         return not stopped
 
@@ -263,9 +283,13 @@ class _Nodes:
 
   def learner(self, random_key, replay, counter, host_id: int = 0):
     """Learner host `host_id` (of `LearnerHosts.num_hosts`)."""
-    experiment, num_hosts = self._experiment, self._hosts.num_hosts
-    if num_hosts > 1:
+    if self._hosts.num_hosts > 1:
       multihost.initialize(self._hosts, host_id)  # Before any JAX work.
+    return self.joined_learner(random_key, replay, counter, host_id)
+
+  def joined_learner(self, random_key, replay, counter, host_id: int):
+    """`learner` in a process already joined to the other hosts."""
+    experiment, num_hosts = self._experiment, self._hosts.num_hosts
     spec = self._spec()
     networks = experiment.network_factory(spec)
     dataset = experiment.builder.make_dataset_iterator(
@@ -338,10 +362,43 @@ class _Nodes:
         random_key, policy, variable_source=variable_source)
 
 
+def _replay_address(hosts: multihost.LearnerHosts) -> str:
+  """Where learner host 0's machine serves replay in a per-host start:
+  the coordinator's host, its port + 1."""
+  host, _, port = hosts.coordinator_address.rpartition(':')
+  return f'{host}:{int(port) + 1}'
+
+
+class _FixedAddress(lp_address.AbstractAddressBuilder):
+
+  def __init__(self, address: str):
+    self._address = address
+
+  def build(self) -> str:
+    return self._address
+
+
+def _bind_fixed(addresses, address: str, **unused_kwargs):
+  for each in addresses:
+    each.bind(_FixedAddress(address))
+
+
+def _keys(seed: int):
+  """(the learner's key, the key the other nodes' keys are split from).
+
+  The learner's is numpy: a node unpickling a jax array would start JAX
+  before a learner host's `jax.distributed.initialize`. Every host starts
+  from it.
+  """
+  learner_key, key = jax.random.split(jax.random.PRNGKey(seed))
+  return np.asarray(learner_key), key
+
+
 def make_distributed_experiment(
     experiment: config_lib.ExperimentConfig, num_actors: int,
     num_evaluators: int = 0, name: str = 'agent',
-    learner_hosts: Optional[multihost.LearnerHosts] = None) -> lp.Program:
+    learner_hosts: Optional[multihost.LearnerHosts] = None,
+    learner_host_id: Optional[int] = None) -> lp.Program:
   """The Launchpad program; run it with `launch(program, launch_type)`.
 
   Args:
@@ -354,18 +411,34 @@ def make_distributed_experiment(
     learner_hosts: the learner's topology (default: one host). H > 1 needs
       'local_mp' (one process per host) and a builder whose
       `make_dataset_iterator` takes `num_shards` (STACX-BMG's).
+    learner_host_id: None: every learner host is a node of this program
+      (one machine). 0: the plain per-host start (a pod's hosts, each
+      starting its own part): the program holds learner host 0 and every
+      other node, and serves replay at a fixed port (the coordinator's
+      + 1) for learner hosts 1 .. H - 1, which `run_learner_host` runs,
+      each on its own machine.
 
   Returns:
     The program. On a directory holding a checkpoint it continues that run
     (see the module's docstring), dropping the log rows past it now.
 
   Raises:
-    ValueError: for num_actors < 1, or H > 1 with a builder that cannot
-      shard its batches.
+    ValueError: for num_actors < 1, H > 1 with a builder that cannot shard
+      its batches, or a learner_host_id other than None and 0 (or 0 with
+      one host or no coordinator address).
   """
   if num_actors < 1:
     raise ValueError(f'num_actors must be >= 1, got {num_actors}.')
-  hosts = (learner_hosts or multihost.LearnerHosts()).with_address()
+  hosts = learner_hosts or multihost.LearnerHosts()
+  if learner_host_id is not None and not (
+      learner_host_id == 0 and hosts.num_hosts > 1 and
+      hosts.coordinator_address):
+    raise ValueError(
+        'learner_host_id: the program is learner host 0 of a per-host start '
+        '(0, with num_learner_hosts > 1 and a learner_coordinator_address) '
+        f'or of every host (None), got {learner_host_id!r}; hosts 1 .. H - 1 '
+        'are `run_learner_host`.')
+  hosts = hosts.with_address()
   if hosts.num_hosts > 1 and 'num_shards' not in inspect.signature(
       experiment.builder.make_dataset_iterator).parameters:
     raise ValueError(
@@ -375,19 +448,21 @@ def make_distributed_experiment(
   single_process.continue_logs(experiment, counts)
   nodes = _Nodes(experiment, num_actors, num_evaluators, hosts, counts)
   program = lp.Program(name=name)
-  key = jax.random.PRNGKey(experiment.seed)
+  replay_node = lp.ReverbNode(nodes.replay)
+  if learner_host_id == 0:  # Where the other hosts find it: `launch` calls
+    # this instead of binding the node to a free port.
+    replay_node.bind_addresses = functools.partial(
+        _bind_fixed, replay_node.addresses, _replay_address(hosts))
   with program.group('replay'):
-    replay = program.add_node(lp.ReverbNode(nodes.replay))
+    replay = program.add_node(replay_node)
   with program.group('counter'):
     counter = program.add_node(lp.CourierNode(nodes.counter))
-  learner_key, key = jax.random.split(key)
-  # numpy: a node unpickling a jax array would start JAX before a learner
-  # host's `jax.distributed.initialize`. Every host starts from this key.
-  learner_key = np.asarray(learner_key)
+  learner_key, key = _keys(experiment.seed)
   with program.group('learner'):
     learners = [program.add_node(lp.CourierNode(
         nodes.learner, learner_key, replay, counter, host_id))
-                for host_id in range(hosts.num_hosts)]
+                for host_id in range(
+                    1 if learner_host_id == 0 else hosts.num_hosts)]
   learner = learners[0]  # Host 0 serves the actors and evaluators.
   with program.group('evaluator'):
     for _ in range(num_evaluators):
@@ -404,6 +479,42 @@ def make_distributed_experiment(
       program.add_node(lp.CourierNode(nodes.actor, actor_key, replay,
                                       learner, counter, actor_id))
   return program
+
+
+def run_learner_host(experiment: config_lib.ExperimentConfig,
+                     learner_hosts: multihost.LearnerHosts, host_id: int):
+  """Learner host `host_id` >= 1 of a per-host start, in this process.
+
+  The program `make_distributed_experiment(..., learner_host_id=0)` runs
+  on learner host 0's machine; this joins its hosts (call
+  it before any JAX work), takes its shard of every batch from that
+  program's replay and learns in step with host 0 until host 0 finds the
+  budget reached. It writes nothing (host 0 logs and checkpoints).
+
+  Ends the process: exit status 0 at the budget (after logging the final
+  state's hash), 128 + the signal after a SIGINT / SIGTERM to it (every
+  host stops at the same step), 1 if another host was stopped first.
+  """
+  if not (learner_hosts.num_hosts > 1 and learner_hosts.coordinator_address
+          and 0 < host_id < learner_hosts.num_hosts):
+    raise ValueError(
+        f'run_learner_host runs host 1 .. {learner_hosts.num_hosts - 1} of '
+        'num_learner_hosts > 1 with a learner_coordinator_address, got host '
+        f'{host_id} of {learner_hosts}.')
+  multihost.initialize(learner_hosts, host_id)
+  replay = reverb.Client(_replay_address(learner_hosts))
+  # Host 0 alone counts actors and steps: no counter.
+  node = _Nodes(experiment, 0, 0, learner_hosts).joined_learner(
+      _keys(experiment.seed)[0], replay, None, host_id)
+  with stopping.StopOnSignal(exit_on_signal=False) as stop:
+    at_budget = node.learn(stop)
+  if at_budget:
+    _end_process(0)
+  if stop.received:
+    _end_process(128 + stop.signum)
+  logging.error('Learner host %d: another host was stopped before the '
+                'budget; stopping.', host_id)
+  _end_process(1)
 
 
 def stop_program():

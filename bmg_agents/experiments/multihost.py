@@ -115,10 +115,13 @@ def initialize(hosts: LearnerHosts, host_id: int) -> None:
     signal.signal(signal.SIGTERM, sigterm)
 
 
-def agree(values: Sequence[bool]) -> Tuple[bool, ...]:
-  """Host 0's `values`, on every host (a collective)."""
-  return tuple(bool(v) for v in multihost_utils.broadcast_one_to_all(
-      np.asarray(values, np.bool_)))
+def agree_stop(finished: bool, stopped: bool) -> Tuple[bool, bool]:
+  """(host 0's `finished`, whether any host is `stopped`), the same on
+  every host (a collective): host 0 alone sees the program's counts, and a
+  signal to any host stops them all at the same step."""
+  values = np.reshape(multihost_utils.process_allgather(
+      np.asarray([finished, stopped], np.int32)), (-1, 2))
+  return bool(values[0, 0]), bool(values[:, 1].any())
 
 
 def process_devices(devices: Sequence[jax.Device]) -> List[jax.Device]:
