@@ -429,12 +429,11 @@ def make_job(config: config_lib.STACXConfig, game: str,
     log_every: sequence steps per metrics row (rounded to fused steps).
     sticky_action_prob: see `make_fused_fns`.
     max_seeds_per_group: see `anakin.run`; None: one vmap over a device's
-      seeds. On XLA:CPU neither scales: 3 vmapped seeds took 2.6x the time
-      of 3 single-seed learner steps (vmapped weights make the torso's
-      convolutions grouped ones), and 3 seeds one after another (`lax.map`)
-      6.4x (XLA does not optimise across the loop); one seed per device
-      (`anakin.force_host_devices`) is the fast layout there
-      (benchmarks/stacx_fused_speed.py --seeds=3 [--novmap_seeds]).
+      seeds. On one CPU core 3 vmapped seeds cost what 3 separate runs do
+      (0.95x the time per seed), 3 seeds one after another (`lax.map`) 4x
+      (XLA does not optimise across the loop); a seed per device
+      (`anakin.force_host_devices`) adds cores (docs/impala_bmg.md, Speed;
+      benchmarks/stacx_fused_speed.py --seeds=3 [--novmap_seeds]).
   """
   # The plan first: its errors come before anything is built.
   calls_per_row, num_rows = plan(
