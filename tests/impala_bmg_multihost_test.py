@@ -210,28 +210,36 @@ def _coordinator_port() -> int:
       return port
 
 
+def start_per_host(tmp_path, *extra_flags):
+  """The per-host start's two commands: host 0's launcher, then (once its
+  coordinator is up) learner host 1's; (host 0, host 1), writing to
+  tmp_path / 'host_<i>.txt'.
+
+  Host 1 starts late on purpose: one that tries long before retries with
+  gRPC's growing backoff, which a loaded machine stretches past a test's
+  budget.
+  """
+  port = _coordinator_port()
+  flags = [*extra_flags, f'--learner_coordinator_address=127.0.0.1:{port}']
+  host_0 = start_launcher(tmp_path, *flags, '--learner_host_id=0',
+                          output='host_0.txt')
+  deadline = time.time() + 200
+  while portpicker.is_port_free(port) and time.time() < deadline:
+    time.sleep(.5)
+  return host_0, start_launcher(tmp_path, *flags, '--learner_host_id=1',
+                                output='host_1.txt')
+
+
 def test_per_host_start_learns_to_its_budget(tmp_path):
   """The plain per-host start of a pod: the same command on each host with
   its --learner_host_id. Host 0's launcher runs learner host 0 with replay,
   counter and actors; host 1's runs learner host 1 alone, sampling from
   host 0's replay. Both exit 0 at the budget with the same final state;
   host 1 writes nothing into the (here shared) results directory."""
-  port = _coordinator_port()
-  flags = ['--num_steps=600', '--meta_objective=none',
-           f'--learner_coordinator_address=127.0.0.1:{port}']
-  host_0 = start_launcher(tmp_path, *flags, '--learner_host_id=0',
-                          output='host_0.txt')
-  # Host 1 once host 0's coordinator is up: one that tries long before
-  # retries with gRPC's growing backoff, which a loaded machine stretches
-  # past the test's budget.
-  deadline = time.time() + 200
-  while portpicker.is_port_free(port) and time.time() < deadline:
-    time.sleep(.5)
-  host_1 = start_launcher(tmp_path, *flags, '--learner_host_id=1',
-                          output='host_1.txt')
+  hosts = start_per_host(tmp_path, '--num_steps=600', '--meta_objective=none')
   outputs = [finish(host, tmp_path, 200, f'host_{i}.txt')
-             for i, host in enumerate((host_0, host_1))]
-  for i, host in enumerate((host_0, host_1)):
+             for i, host in enumerate(hosts)]
+  for i, host in enumerate(hosts):
     assert host.returncode == 0, (i, outputs[i][-5000:])
   hashes = [_final_hashes(output) for output in outputs]
   assert list(hashes[0]) == ['0'] and list(hashes[1]) == ['1'], outputs
@@ -257,31 +265,53 @@ def _node_process(launcher: psutil.Process, title: str) -> psutil.Process:
   raise LookupError(title)
 
 
-def kill_learner_host(directory, host: int):
+def kill_learner_host(directory, host: int, per_host: bool = False):
   """SIGKILLs learner host `host` of a learning 2-host program.
 
   Waits until host 0 has logged two updates (both hosts are in their update
   loop, host 0 soon blocked in a collective with host 1), kills the host's
   process and waits for the launcher.
 
+  Args:
+    directory: where the run and the outputs go.
+    host: the learner host to kill.
+    per_host: the per-host start (`start_per_host`): host `host`'s command
+      and every process it started are killed (its machine dies), and the
+      other host's command is waited for.
+
   Returns:
-    (the launcher's exit code, seconds from the kill to its exit, output).
+    (the exit code of the launcher (per_host: of the other host's
+    command), seconds from the kill to its exit, its output).
   """
   # IMPALA's update (no meta-gradient) compiles fastest.
-  process = start_launcher(directory, '--num_steps=1000000',
-                           '--meta_objective=none')
-  log = directory / 'run' / 'logs' / 'learner' / 'logs.csv'
-  deadline = time.time() + 600
-  while not (log.exists() and len(log.read_text().splitlines()) > 2):
-    if process.poll() is not None or time.time() > deadline:
-      output = finish(process, directory, timeout=1)
-      raise AssertionError(f'the program did not start learning:\n'
-                           f'{output[-3000:]}')
-    time.sleep(.5)
-  _node_process(psutil.Process(process.pid), f'learner/{host}').kill()
-  killed = time.time()
-  output = finish(process, directory, timeout=300)
-  return process.returncode, time.time() - killed, output
+  flags = ('--num_steps=1000000', '--meta_objective=none')
+  commands = (start_per_host(directory, *flags) if per_host else
+              (start_launcher(directory, *flags),))
+  outputs = ('host_0.txt', 'host_1.txt') if per_host else ('output.txt',)
+  try:
+    log = directory / 'run' / 'logs' / 'learner' / 'logs.csv'
+    deadline = time.time() + 600
+    while not (log.exists() and len(log.read_text().splitlines()) > 2):
+      if commands[0].poll() is not None or time.time() > deadline:
+        output = finish(commands[0], directory, 1, outputs[0])
+        raise AssertionError(f'the program did not start learning:\n'
+                             f'{output[-3000:]}')
+      time.sleep(.5)
+    if per_host:
+      os.killpg(commands[host].pid, signal.SIGKILL)
+      survivor = 1 - host
+    else:
+      _node_process(psutil.Process(commands[0].pid), f'learner/{host}').kill()
+      survivor = 0
+    killed = time.time()
+    output = finish(commands[survivor], directory, 300, outputs[survivor])
+    return commands[survivor].returncode, time.time() - killed, output
+  finally:
+    for command in commands:
+      try:
+        os.killpg(command.pid, signal.SIGKILL)
+      except ProcessLookupError:
+        pass  # Its whole session has ended.
 
 
 def test_killing_a_learner_host_stops_the_program_within_60_s(tmp_path):
