@@ -17,9 +17,10 @@
   python launchers/sweep_grid_world.py --agent=actor_critic \
       --config=meta_objective=none --sweep=learning_rate=0.1,0.03,0.01
 
-A setting (a value per --sweep axis, over the --config fields) is one fused
-run of all seeds, <results_dir>/<setting>.json, drawn in sweep.png there and
-printed as a table; `experiments.sweep` says what a rerun skips or refuses.
+A setting (a value per --sweep axis, over the --config fields; --paired:
+the axes' i-th values, not their grid) is one fused run of all seeds,
+<results_dir>/<setting>.json, drawn in sweep.png there and printed as a
+table; `experiments.sweep` says what a rerun skips or refuses.
 """
 
 import functools
@@ -37,6 +38,7 @@ _CONFIG = flags.DEFINE_multi_string('config', [], 'field=value of the '
                                     'agent\'s config, for every setting.')
 _SWEEP = flags.DEFINE_multi_string('sweep', [], 'field=v1,v2,...: an axis of '
                                    'the grid of settings.')
+_PAIRED = flags.DEFINE_boolean('paired', False, 'Pair the axes\' values.')
 _NUM_SEEDS = _int('num_seeds', 5, 'Seeds per setting.')
 _SEED = _int('seed', 0, 'The first seed.', lower_bound=0)
 _NUM_STEPS = _int('num_steps', 1_000_000, 'Steps per seed.')
@@ -72,10 +74,10 @@ def main(argv):
     make_job = lambda c: q.make_job(c, len(seeds), n, every, flip,
                                     _SEED.value, max_seeds_per_group=group)
   settings = sweep.make_settings(
-      cls, _CONFIG.value, _SWEEP.value, make_job, agent=_AGENT.value,
-      num_seeds=len(seeds), seed=_SEED.value, num_steps=n, flip_period=flip,
-      log_every=every, max_seeds_per_group=group,
-      devices=jax.local_device_count())
+      cls, _CONFIG.value, _SWEEP.value, make_job, _PAIRED.value,
+      agent=_AGENT.value, num_seeds=len(seeds), seed=_SEED.value,
+      num_steps=n, flip_period=flip, log_every=every,
+      max_seeds_per_group=group, devices=jax.local_device_count())
   with stopping.StopOnSignal() as stop:  # Checkpoint, then exit 130 / 143.
     try:
       done = sweep.run_sweep(

@@ -17,6 +17,7 @@
 import json
 import os
 
+from absl import app
 import numpy as np
 import pytest
 
@@ -158,3 +159,16 @@ def test_the_table_reads_cycle_ends_from_the_last_bin_inside_each_cycle():
                  '0.300, -0.040 | +0.020 → +0.020 | '
                  f'{third:.3f}, {fourth:.3f} | 12 |')
   assert 'over the last half of the cycles' in header
+
+
+def test_paired_axes_make_the_settings_a_grid_of_one_value_each_would():
+  axes = {'meta_objective': ['mg', 'bmg'], 'meta_learning_rate': ['1e-5',
+                                                                  '3e-5']}
+  paired = sweep.grid(axes, paired=True)
+  assert list(paired) == ['meta_objective=mg,meta_learning_rate=1e-5',
+                          'meta_objective=bmg,meta_learning_rate=3e-5']
+  for name, chosen in paired.items():  # The names a rerun finds.
+    assert sweep.grid({k: [v] for k, v in chosen.items()}) == {name: chosen}
+  assert len(sweep.grid(axes)) == 4
+  with pytest.raises(app.UsageError, match='--sweep: paired axes'):
+    sweep.grid({'a': [1, 2], 'b': [1]}, paired=True)

@@ -339,11 +339,18 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
   return lines
 
 
-def grid(axes: Mapping[str, Sequence[Any]]) -> Dict[str, Dict[str, Any]]:
+def grid(axes: Mapping[str, Sequence[Any]],
+         paired: bool = False) -> Dict[str, Dict[str, Any]]:
   """{'a=1,b=x': {'a': 1, 'b': 'x'}} for every combination of the axes'
-  values ({'base': {}} without axes)."""
+  values ({'base': {}} without axes); `paired`: the axes' i-th values
+  together, for each i (axes of one length; a UsageError naming --sweep
+  otherwise)."""
+  if paired and len({len(v) for v in axes.values()}) > 1:
+    raise app.UsageError('--sweep: paired axes need as many values each, got '
+                     + ', '.join(f'{k}: {len(v)}' for k, v in axes.items()))
   out = {}
-  for values in itertools.product(*axes.values()):
+  for values in (zip(*axes.values()) if paired else
+                 itertools.product(*axes.values())):
     chosen = dict(zip(axes, values))
     out[','.join(f'{k}={v}' for k, v in chosen.items()) or 'base'] = chosen
   return out
@@ -367,8 +374,10 @@ def parse_pairs(values: Sequence[str], flag: str) -> Dict[str, str]:
 
 
 def make_settings(cls, fields: Sequence[str], axes: Sequence[str],
-                  make_job: Callable[[Any], FusedJob], **run: Any):
-  """{name: (spec, job factory)} of every combination of the axes' values.
+                  make_job: Callable[[Any], FusedJob], paired: bool = False,
+                  **run: Any):
+  """{name: (spec, job factory)} of every combination of the axes' values
+  (`paired`: of their i-th values, see `grid`).
 
   Args:
     cls: the agent's config class; a setting's config is `fields` and its
@@ -376,12 +385,13 @@ def make_settings(cls, fields: Sequence[str], axes: Sequence[str],
     fields: 'field=value' strings shared by every setting (--config).
     axes: 'field=v1,v2,...' strings, one per axis of the grid (--sweep).
     make_job: config -> the setting's `FusedJob`.
+    paired: pair the axes' values instead of crossing them.
     **run: the run's other choices (seeds, budget, ...), part of the spec.
   """
   fields = parse_pairs(fields, 'config')
   axes = {k: v.split(',') for k, v in parse_pairs(axes, 'sweep').items()}
   settings = {}
-  for name, chosen in grid(axes).items():
+  for name, chosen in grid(axes, paired).items():
     config = config_flags.from_strings(cls, {**fields, **chosen})
     settings[name] = (make_spec(config, **run),
                       functools.partial(make_job, config))
