@@ -75,10 +75,13 @@ def test_interrupted_and_resumed_equals_uninterrupted(make_job, tmp_path):
                           progress=lambda row, *_: rows.append(row),
                           stop=lambda: rows[-1] == 4)
   assert stopped is None and rows == [3, 4]  # Rows 1-2 not rerun.
+  seconds_at_4 = sweep.checkpoint_seconds(checkpoint)
   rows = []
   resumed = sweep.run_job(job, spec, checkpoint, save_every=2, resume=True,
                           progress=lambda row, *_: rows.append(row))
   assert rows == list(range(5, job.num_rows + 1))
+  # The seconds add up over the runs that continued it.
+  assert sweep.checkpoint_seconds(checkpoint) > seconds_at_4 > 0
   assert set(resumed) == set(whole)
   for key in whole:  # Bit for bit.
     np.testing.assert_array_equal(resumed[key], whole[key], err_msg=key)

@@ -105,13 +105,15 @@ def _check_spec(stored: Mapping[str, Any], wanted: Mapping[str, Any],
 
 
 def save_checkpoint(path: str, spec: Mapping[str, Any], rows_done: int,
-                    state: Any, metrics: Mapping[str, np.ndarray]) -> None:
-  """Writes a setting's state and its metric rows so far, atomically."""
+                    state: Any, metrics: Mapping[str, np.ndarray],
+                    seconds: float = 0.) -> None:
+  """Writes a setting's state, its metric rows so far and the seconds they
+  took (over every run that continued it), atomically."""
   leaves = jax.tree_util.tree_leaves(state)
   arrays = {f'state_{i}': np.asarray(x) for i, x in enumerate(leaves)}
   arrays.update({f'metric_{k}': np.asarray(v) for k, v in metrics.items()})
   header = json.dumps({'format': FORMAT, 'spec': dict(spec),
-                       'rows_done': rows_done})
+                       'rows_done': rows_done, 'seconds': seconds})
   results.write_atomically(
       path, lambda f: np.savez(f, header=np.array(header), **arrays), 'wb')
 
@@ -142,6 +144,12 @@ def load_checkpoint(path: str, spec: Mapping[str, Any], like: Any
     metrics = {k[len('metric_'):]: data[k] for k in data.files
                if k.startswith('metric_')}
   return header['rows_done'], state, metrics
+
+
+def checkpoint_seconds(path: str) -> float:
+  """The seconds the rows of a checkpoint took (0 if it holds none)."""
+  with np.load(path) as data:
+    return float(json.loads(str(data['header'])).get('seconds', 0.))
 
 
 def _refuse_unless(resume: bool, checkpoint: str) -> None:
@@ -177,10 +185,11 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
     FileExistsError: a checkpoint exists and `resume` is False.
   """
   state = job.init()
-  rows_done, done = 0, {}
+  rows_done, done, seconds_before, start = 0, {}, 0., time.time()
   if checkpoint and os.path.exists(checkpoint):
     _refuse_unless(resume, checkpoint)
     rows_done, state, done = load_checkpoint(checkpoint, spec, state)
+    seconds_before = checkpoint_seconds(checkpoint)
   chunks = []
 
   class _Stopped(Exception):
@@ -198,7 +207,8 @@ def run_job(job: FusedJob, spec: Mapping[str, Any],
     if checkpoint and (last or stopping or (
         save_every and (rows_done + i) % save_every == 0)):
       save_checkpoint(checkpoint, spec, rows_done + i, get_state(),
-                      _concatenate(([done] if done else []) + chunks))
+                      _concatenate(([done] if done else []) + chunks),
+                      seconds_before + time.time() - start)
     if stopping and not last:
       raise _Stopped
 
@@ -456,8 +466,11 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
       print_fn(f'{name}: done earlier ({result_path(results_dir, name)}).')
       continue
     job = make_job()
-    start = time.time()
-    metrics = run_job(job, spec, os.path.join(checkpoints, f'{name}.npz'),
+    checkpoint = os.path.join(checkpoints, f'{name}.npz')
+    # A continued setting's seconds: its earlier runs' and this one's.
+    start = time.time() - (checkpoint_seconds(checkpoint) if resume and
+                           os.path.exists(checkpoint) else 0.)
+    metrics = run_job(job, spec, checkpoint,
                       save_every, resume,
                       progress(name, job) if progress else None, stop)
     if metrics is None:
@@ -466,7 +479,6 @@ def run_sweep(settings: Mapping[str, Tuple[Mapping[str, Any],
     out[name] = summarize(job, spec, metrics, time.time() - start)
     path = result_path(results_dir, name)
     results.write_atomically(path, lambda f, r=out[name]: json.dump(r, f))
-    checkpoint = os.path.join(checkpoints, f'{name}.npz')
     if os.path.exists(checkpoint):
       os.remove(checkpoint)
     print_fn(f'{name}: {time.time() - start:.0f} s; wrote {path}.')
