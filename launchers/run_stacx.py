@@ -18,8 +18,7 @@
       --matching=kl_v --num_steps=200000 --runner=launchpad --num_actors=2
   python launchers/run_stacx.py --runner=fused --num_seeds=3   # gymnax
   python launchers/run_stacx.py --runner=launchpad --num_learner_hosts=2 \
-      --learner_cpu_devices=2   # a pod's hosts, see docs/multihost.md
-  ... --learner_coordinator_address=HOST0:PORT --learner_host_id=i  # pod host i
+      --learner_cpu_devices=2 [--learner_host_id=i]  # docs/multihost.md
 """
 
 import functools

@@ -17,10 +17,8 @@
   python launchers/sweep_grid_world.py --agent=actor_critic \
       --config=meta_objective=none --sweep=learning_rate=0.1,0.03,0.01
 
-A setting (a value per --sweep axis, over the --config fields; --paired:
-the axes' i-th values, not their grid) is one fused run of all seeds,
-<results_dir>/<setting>.json, drawn in sweep.png there and printed as a
-table; `experiments.sweep` says what a rerun skips or refuses.
+A setting (a value per --sweep axis) is one fused run of all its seeds; see
+`experiments.sweep` for its <results_dir>/<setting>.json and what reruns skip.
 """
 
 import functools
