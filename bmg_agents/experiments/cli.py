@@ -362,7 +362,7 @@ def run(experiment, name: str):
     hosts, host_id = None, None
     if 'num_learner_hosts' in FLAGS:
       hosts, host_id = learner_hosts(), FLAGS.learner_host_id
-    if host_id:  # Ends the process.
+    if remote_learner_host():  # Ends the process.
       distributed.run_learner_host(experiment, hosts, host_id)
     counts = single_process.saved_counts(experiment.checkpointing)
     if counts.get('actor_steps', 0) < experiment.max_num_actor_steps:
