@@ -64,12 +64,7 @@ flags.register_validator('convs', lambda v: set(v) <= {'xla', 'im2col'},
 _SECTIONS = flags.DEFINE_enum('sections', 'all', ('all', 'fused', 'acme'),
                               'What to run (fused alone needs no acme).')
 
-AGENTS = {
-    'stacx': dict(meta_objective='mg'),
-    'bmg_kl_v_L1': dict(meta_objective='bmg', matching='kl_v', L=1),
-    'bmg_kl_v_L4': dict(meta_objective='bmg', matching='kl_v', L=4,
-                        max_gradient_norm=.2),
-}
+AGENTS = config_lib.AGENT_VARIANTS
 
 
 def _config(agent, im2col=False):

@@ -53,12 +53,7 @@ from bmg_agents.experiments import sweep
 from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import fused
 
-AGENTS = {
-    'stacx': dict(meta_objective='mg'),
-    'bmg_kl_v_L1': dict(meta_objective='bmg', matching='kl_v', L=1),
-    'bmg_kl_v_L4': dict(meta_objective='bmg', matching='kl_v', L=4,
-                        max_gradient_norm=.2),
-}
+AGENTS = config_lib.AGENT_VARIANTS
 _GAMES = flags.DEFINE_list('games', ['breakout', 'asterix', 'freeway',
                                      'space_invaders'], 'MinAtar games.')
 _AGENTS = flags.DEFINE_list('agents', list(AGENTS), f'From {list(AGENTS)}.')
@@ -159,6 +154,7 @@ def final_return(result) -> np.ndarray:
 def main(argv):
   if argv[1:]:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  anakin.use_classic_cpu_runtime()  # 4-5x faster scans on XLA:CPU.
   unknown = sorted(set(_AGENTS.value) - set(AGENTS))
   if unknown:
     raise app.UsageError(f'--agents: unknown {unknown}; from {list(AGENTS)}.')

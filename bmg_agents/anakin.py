@@ -44,12 +44,38 @@ Callback = Callable[[int, int, Metrics], None]
 StateCallback = Callable[[int, Callable[[], State]], None]
 
 
+def _add_xla_flag(name: str, value) -> None:
+  """Appends --name=value to XLA_FLAGS unless they already set `name`."""
+  flags = os.environ.get('XLA_FLAGS', '')
+  if name not in flags:
+    os.environ['XLA_FLAGS'] = f'{flags} --{name}={value}'.strip()
+
+
 def force_host_devices(n: int) -> None:
   """Asks XLA for `n` host CPU devices; must run before jax initialises."""
-  flag = f'--xla_force_host_platform_device_count={n}'
-  flags = os.environ.get('XLA_FLAGS', '')
-  if 'xla_force_host_platform_device_count' not in flags:
-    os.environ['XLA_FLAGS'] = f'{flags} {flag}'.strip()
+  _add_xla_flag('xla_force_host_platform_device_count', n)
+
+
+def use_classic_cpu_runtime() -> None:
+  """Runs XLA:CPU's classic runtime rather than its thunk runtime.
+
+  jax 0.6.2's default thunk runtime runs the fused STACX step 3.7-5.3x
+  slower inside `run`'s `lax.scan` than jitted on its own; the classic
+  runtime runs the scan at the single step's speed
+  (`benchmarks/xla_cpu_runtime.py`, docs/impala_bmg.md). Numbers agree to
+  float rounding, not bit for bit, across the two runtimes. XLA_FLAGS that
+  already choose a runtime win.
+
+  Raises:
+    RuntimeError: if jax has started its backends (the flag would be
+      ignored).
+  """
+  name = 'xla_cpu_use_thunk_runtime'
+  if (name not in os.environ.get('XLA_FLAGS', '') and
+      jax._src.xla_bridge.backends_are_initialized()):  # pylint: disable=protected-access
+    raise RuntimeError('use_classic_cpu_runtime() must run before jax '
+                       'starts its backends (before any jax computation).')
+  _add_xla_flag(name, 'false')
 
 
 def _shard(tree, n):

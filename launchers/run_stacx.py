@@ -27,6 +27,7 @@ import os
 from absl import app
 from absl import flags
 
+from bmg_agents import anakin
 from bmg_agents import impala_bmg
 from bmg_agents.environments import atari
 from bmg_agents.environments import registry
@@ -55,9 +56,8 @@ def build_config():
   except ValueError as e:
     raise app.UsageError(f'--{e}') from None
   cli.check_learner_hosts_divide('online_batch_size', 'replay_batch_size')
-  defaults = stacx_config.run_defaults(suite, FLAGS.num_steps,
-                                      FLAGS.online_batch_size,
-                                      FLAGS.unroll_length)
+  defaults = stacx_config.run_defaults(
+      suite, FLAGS.num_steps, FLAGS.online_batch_size, FLAGS.unroll_length)
   return config_flags.from_flags(impala_bmg.STACXConfig, **{
       k: v for k, v in defaults.items() if not FLAGS[k].present}), game
 
@@ -66,6 +66,7 @@ def main(argv):
   config, game = build_config()
   if FLAGS.runner == 'fused':  # All seeds in one compiled program.
     from bmg_agents.impala_bmg import fused  # pylint: disable=g-import-not-at-top
+    anakin.use_classic_cpu_runtime()  # 4-5x faster scans on XLA:CPU.
     seeds = list(range(FLAGS.seed, FLAGS.seed + FLAGS.num_seeds))
     try:
       job = fused.make_job(config, game, seeds, FLAGS.num_steps,
@@ -88,10 +89,9 @@ def main(argv):
       functools.partial(impala_bmg.make_networks, config=config), results_dir,
       observers=[atari.RawReturnObserver()]), 'stacx')
   path = os.path.join(results_dir, 'stacx.png')
-  plotting.plot_run_log(
-      path, results_dir, [f'{k}_0' for k in ('discount', 'lambda', 'alpha',
-                                             'entropy_cost')],
-      title=f'STACX {config.meta_objective} on {ENV.value}')
+  keys = [f'{k}_0' for k in ('discount', 'lambda', 'alpha', 'entropy_cost')]
+  plotting.plot_run_log(path, results_dir, keys,
+                        title=f'STACX {config.meta_objective} on {ENV.value}')
   print('wrote', path)
 
 

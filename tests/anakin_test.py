@@ -106,3 +106,36 @@ def test_sharding_over_two_host_devices_gives_the_same_numbers():
                           text=True, check=False, env=env,
                           cwd=os.path.dirname(os.path.dirname(__file__)))
   assert result.stdout.strip().endswith('ok'), result.stderr[-2000:]
+
+
+def test_classic_cpu_runtime_sets_its_flag_once_and_agrees_with_thunk(
+    tmp_path):
+  code = textwrap.dedent("""
+      import os
+      from bmg_agents import anakin
+      anakin.use_classic_cpu_runtime()
+      anakin.force_host_devices(1)
+      anakin.use_classic_cpu_runtime()
+      assert os.environ['XLA_FLAGS'] == (
+          '--xla_cpu_use_thunk_runtime=false '
+          '--xla_force_host_platform_device_count=1'), os.environ['XLA_FLAGS']
+      import numpy as np
+      from tests.anakin_test import _step, _init
+      state, _ = anakin.run(_step, _init(4), 4, 2)
+      np.save(os.environ['OUT'], np.asarray(state[1]))
+  """)
+  out = str(tmp_path / 'classic.npy')
+  env = dict(os.environ, XLA_FLAGS='', OUT=out)
+  result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, check=False, env=env,
+                          cwd=os.path.dirname(os.path.dirname(__file__)))
+  assert result.returncode == 0, result.stderr[-2000:]
+  thunk, _ = anakin.run(_step, _init(4), 4, 2, devices=jax.devices()[:1])
+  np.testing.assert_allclose(np.load(out), thunk[1], rtol=1e-6)
+
+
+def test_classic_cpu_runtime_refuses_once_jax_has_started(monkeypatch):
+  jnp.ones(1).block_until_ready()  # Starts the backends.
+  monkeypatch.setenv('XLA_FLAGS', '')
+  with pytest.raises(RuntimeError, match='before jax starts'):
+    anakin.use_classic_cpu_runtime()

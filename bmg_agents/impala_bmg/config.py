@@ -29,6 +29,15 @@ TORSO_WIDTHS = {
     4: (64, 128, 128, 64),
 }
 
+# The agents of the paper's STACX comparison (Fig. 4, App. C.4) as config
+# overrides: STACX (MG, K = 1) and BMG with KL & V matching at L = 1 and 4.
+AGENT_VARIANTS = {
+    'stacx': dict(meta_objective='mg'),
+    'bmg_kl_v_L1': dict(meta_objective='bmg', matching='kl_v', L=1),
+    'bmg_kl_v_L4': dict(meta_objective='bmg', matching='kl_v', L=4,
+                        max_gradient_norm=.2),
+}
+
 
 def _int_tuple(name, value, allow_empty: bool) -> Tuple[int, ...]:
   """`value` as a tuple of positive ints; ValueError naming `name`."""
