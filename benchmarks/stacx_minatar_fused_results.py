@@ -193,7 +193,8 @@ def main(argv):
             f'{"yes" if above else "no"}')
       curves.append(plotting.Curve(name.split(',', 1)[1],
                                    *return_curves(result)))
-    panels.append(plotting.Panel(game, 'frames', 'episode return', curves))
+    panels.append(plotting.Panel(game, 'frames',
+                                 'episode return (mean ± s.e.)', curves))
   if panels:
     path = f'{_RESULTS_DIR.value}/minatar_fused.png'
     plotting.plot_curves(path, panels)
