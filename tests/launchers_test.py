@@ -166,7 +166,10 @@ def test_a_stopped_run_resumes_to_its_budget(runner, tmp_path):
   actor_log = tmp_path / 'logs' / 'actor' / 'logs.csv'
   try:
     deadline = time.time() + 240
-    while not (learner_log.exists() and learner_log.stat().st_size > 200):
+    # Both nodes have logged (the learner's first rows can come before the
+    # actor's under Launchpad).
+    while not all(p.exists() and p.stat().st_size > 200
+                  for p in (learner_log, actor_log)):
       assert process.poll() is None and time.time() < deadline
       time.sleep(.2)
     start = time.time()
