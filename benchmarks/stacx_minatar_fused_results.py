@@ -151,6 +151,21 @@ def final_return(result) -> np.ndarray:
     return np.asarray(curves['return_sum'])[:, -n:].sum(1) / episodes
 
 
+def meta_parameters_at_end(result) -> str:
+  """The main head's meta-parameters in the last row (range over seeds) and
+  the median meta-gradient norm per seed."""
+  curves = result['curves']
+  ends = []
+  for key, label in (('discount', 'γ'), ('lambda', 'λ'), ('alpha', 'α'),
+                     ('pg_cost', 'ε_PG'), ('entropy_cost', 'ε_EN'),
+                     ('td_cost', 'ε_TD')):
+    end = np.asarray(curves[f'{key}_0'])[:, -1]
+    ends.append(f'{label} {end.min():.4g}-{end.max():.4g}')
+  norms = np.nanmedian(np.asarray(curves['meta_grad_norm']), axis=1)
+  return (f'main head at the end: {", ".join(ends)}; median meta-gradient '
+          f'norm {", ".join(f"{n:.2g}" for n in norms)}')
+
+
 def main(argv):
   if argv[1:]:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
@@ -191,6 +206,7 @@ def main(argv):
             f'{stderr[0]:.2f} (n={results.num_seeds(returns[:, None])}, '
             f'{result["seconds"]:.0f} s); above random: '
             f'{"yes" if above else "no"}')
+      print(f'    {meta_parameters_at_end(result)}')
       curves.append(plotting.Curve(name.split(',', 1)[1],
                                    *return_curves(result)))
     panels.append(plotting.Panel(game, 'frames',
