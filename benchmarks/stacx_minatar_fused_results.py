@@ -46,6 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bmg_agents import anakin
+from bmg_agents.experiments import config_flags
 from bmg_agents.experiments import plotting
 from bmg_agents.experiments import results
 from bmg_agents.experiments import stopping
@@ -59,6 +60,9 @@ _GAMES = flags.DEFINE_list('games', ['breakout', 'asterix', 'freeway',
 _AGENTS = flags.DEFINE_list('agents', list(AGENTS), f'From {list(AGENTS)}.')
 _META_EPS = flags.DEFINE_list('meta_eps', ['1e-4'], "Meta-Adam's eps "
                               '(several: each a setting).')
+_CONFIG = flags.DEFINE_multi_string(
+    'config', [], "field=value of STACXConfig for every setting (the table: "
+    "Table 2's, with the 1x torso).")
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 3, 'Seeds per setting.',
                                   lower_bound=1)
 _NUM_FRAMES = flags.DEFINE_integer('num_frames', 5_000_000,
@@ -81,16 +85,18 @@ def make_settings():
   """{name: (spec, job factory)} of every game x agent x meta_eps."""
   settings = {}
   seeds = list(range(_NUM_SEEDS.value))
+  fields = sweep.parse_pairs(_CONFIG.value, 'config')
   for game in _GAMES.value:
     for agent in _AGENTS.value:
       for eps in _META_EPS.value:
-        config = config_lib.STACXConfig(
-            torso_channels=config_lib.TORSO_WIDTHS[1], meta_eps=float(eps),
-            **AGENTS[agent])
-        # The learning rate decays to 0 over the run (as run_stacx.py).
-        config = dataclasses.replace(
-            config, learning_rate_decay_steps=max(1, _NUM_FRAMES.value // (
-                config.online_batch_size * config.unroll_length)))
+        config = config_flags.from_strings(config_lib.STACXConfig, {
+            'torso_channels': ','.join(map(str, config_lib.TORSO_WIDTHS[1])),
+            'meta_eps': eps, **AGENTS[agent], **fields})
+        if 'learning_rate_decay_steps' not in fields:
+          # The learning rate decays to 0 over the run (as run_stacx.py).
+          config = dataclasses.replace(
+              config, learning_rate_decay_steps=max(1, _NUM_FRAMES.value // (
+                  config.online_batch_size * config.unroll_length)))
         # Refused here, before any work, if a row is under one step.
         fused.plan(config.online_batch_size * config.unroll_length,
                    _NUM_FRAMES.value, _LOG_EVERY.value)
