@@ -22,15 +22,19 @@ a half-finished one from its checkpoint with --resume (bit for bit the
 uninterrupted run). Then it prints, per game, a random-policy row and each
 agent's mean ± s.e. over seeds of the episode return over the last 10% of
 frames, with "above random: yes" when that mean is 2 s.e. above random play
-(the "learns above random" check; no test-sized budget shows it), and draws
+(the "learns above random" check; no test-sized budget shows it), the
+main head's meta-parameters at the end, and draws
 `<results_dir>/minatar_fused.png` (return over frames). SIGINT / SIGTERM
 checkpoint the running setting and exit 130 / 143.
 
   PYTHONPATH=. .venv/bin/python benchmarks/stacx_minatar_fused_results.py \
-      --games=breakout,asterix,freeway,space_invaders --num_seeds=3 \
-      --num_frames=5000000 --results_dir=docs/results/minatar_fused --resume
+      --games=breakout,asterix,space_invaders,freeway --meta_eps=1e-8 \
+      --num_seeds=3 --num_frames=100000 --log_every=10000 --save_every=2 \
+      --results_dir=docs/results/minatar_fused --resume
   # meta-Adam's eps first, on one game:
   ... --games=breakout --agents=bmg_kl_v_L1,stacx --meta_eps=1e-4,1e-6,1e-8
+  # other STACXConfig fields for every setting (a results dir of their own):
+  ... --config=learning_rate=1e-3
 
 Frames are sequence steps (an episode's padded final step included: one per
 episode); each setting's JSON also holds the exact environment steps.
