@@ -17,8 +17,8 @@
   python launchers/sweep_grid_world.py --agent=actor_critic \
       --config=meta_objective=none --sweep=learning_rate=0.1,0.03,0.01
 
-A setting (a value per --sweep axis) is one fused run of all its seeds; see
-`experiments.sweep` for its <results_dir>/<setting>.json and what reruns skip.
+A setting (a value per --sweep axis) is one fused run of all its seeds, one
+<results_dir>/<setting>.json; `experiments.sweep` says what reruns skip.
 """
 
 import functools
@@ -34,26 +34,27 @@ _AGENT = flags.DEFINE_enum('agent', None, ('actor_critic', 'q_lambda'),
                            'The grid-world agent.', required=True)
 _CONFIG = flags.DEFINE_multi_string('config', [], 'field=value of the '
                                     'agent\'s config, for every setting.')
-_SWEEP = flags.DEFINE_multi_string('sweep', [], 'field=v1,v2,...: an axis of '
-                                   'the grid of settings.')
+_SWEEP = flags.DEFINE_multi_string('sweep', [], 'field=v1,v2,...: a grid axis.')
 _PAIRED = flags.DEFINE_boolean('paired', False, 'Pair the axes\' values.')
 _NUM_SEEDS = _int('num_seeds', 5, 'Seeds per setting.')
 _SEED = _int('seed', 0, 'The first seed.', lower_bound=0)
 _NUM_STEPS = _int('num_steps', 1_000_000, 'Steps per seed.')
 _FLIP = _int('flip_period', 100_000, 'Steps between reward flips.')
-_LOG_EVERY = _int('log_every', 2000, 'Steps per metrics row (actor-critic: '
-                  'whole cycles).')
+_LOG_EVERY = _int('log_every', 2000, 'Steps per row (actor-critic: cycles).')
 _SAVE_EVERY = _int('save_every', 100, 'Rows between checkpoints (0: none).',
                    lower_bound=0)
 _GROUP = _int('max_seeds_per_group', 5, 'Seeds vmapped together per device.')
-_RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/sweep', 'Where '
-                                   'the settings\' results go.')
+_RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/sweep', 'Output.')
+_FIGURE = flags.DEFINE_string('figure', 'sweep.png', 'PNG in --results_dir.')
 _RESUME = flags.DEFINE_boolean('resume', False, 'Continue half-done settings.')
 
 
 def main(argv):
   if argv[1:]:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  if not _FIGURE.value.endswith('.png'):
+    raise app.UsageError('--figure: a file name ending in .png, got '
+                         f'{_FIGURE.value!r}.')
   anakin.force_host_devices(2)  # Seeds split over both cores.
   # pylint: disable=g-import-not-at-top
   import jax
@@ -85,11 +86,10 @@ def main(argv):
           stop=stop)
     except (ValueError, OSError) as e:
       raise app.UsageError(str(e)) from None
-  of_each = lambda key: {k: r[key] for k, r in done.items()}
-  panels = plotting.two_colors_panels(
-      of_each('curves'), of_each('curve_steps'), flip, schedule,
-      schedule.replace('_', ' '))
-  plotting.plot_curves(f'{_RESULTS_DIR.value}/sweep.png', panels, title=(
+  each = lambda key: {k: r[key] for k, r in done.items()}
+  panels = plotting.two_colors_panels(each('curves'), each('curve_steps'),
+                                      flip, schedule)
+  plotting.plot_curves(f'{_RESULTS_DIR.value}/{_FIGURE.value}', panels, title=(
       f'{_AGENT.value}, {len(seeds)} seeds x {n:,} steps, flips every '
       f'{flip:,}: {", ".join(_CONFIG.value)}'))
   print('\n'.join(sweep.table(done, schedule)))

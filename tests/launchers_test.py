@@ -237,16 +237,19 @@ def test_a_diverged_run_stops_with_one_line_naming_step_and_quantity(
   assert rows and int(rows[-1]['learner_steps']) < 1000
 
 
-def test_sweep_launcher_refuses_a_bad_axis_in_one_line(tmp_path):
+@pytest.mark.parametrize('flag, words', [
+    ('--sweep=learning_rate=0.1,zero', ('learning_rate', 'zero')),
+    ('--figure=sweep.pdf', ('--figure', 'sweep.pdf', '.png'))])
+def test_sweep_launcher_refuses_bad_flags_in_one_line(flag, words, tmp_path):
   result = subprocess.run(
       [sys.executable, os.path.join(_ROOT, 'launchers',
                                     'sweep_grid_world.py'),
-       '--agent=q_lambda', '--sweep=learning_rate=0.1,zero',
-       f'--results_dir={tmp_path}'], capture_output=True, text=True,
-      timeout=120, env=dict(os.environ, PYTHONPATH=_ROOT))
+       '--agent=q_lambda', flag, f'--results_dir={tmp_path}'],
+      capture_output=True, text=True, timeout=120,
+      env=dict(os.environ, PYTHONPATH=_ROOT))
   assert result.returncode != 0
   last = result.stderr.splitlines()[-1]
-  assert 'learning_rate' in last and 'zero' in last, result.stderr[-2000:]
+  assert all(w in last for w in words), result.stderr[-2000:]
   assert not os.listdir(tmp_path)  # Refused before any work.
 
 

@@ -152,7 +152,7 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
                       interval_steps: Union[int, Mapping[str, int]],
                       flip_period: int,
                       schedule_key: str = 'entropy_weight',
-                      schedule_label: str = 'entropy weight'
+                      schedule_label: Optional[str] = None
                       ) -> Sequence[Panel]:
   """Fig. 2 / Fig. 12-style panels of two-colours runs, flips dotted.
 
@@ -167,8 +167,9 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
     interval_steps: steps per interval: one number, or one per label.
     flip_period: steps between reward flips.
     schedule_key: the metric of the schedule panel.
-    schedule_label: its y label.
+    schedule_label: its y label (None: `schedule_key`, spaced).
   """
+  schedule_label = schedule_label or schedule_key.replace('_', ' ')
   intervals = results_lib.per_label(interval_steps, results)
   cumulative, rate, schedule = [], [], []
   last = 0
