@@ -59,6 +59,8 @@ from bmg_agents.impala_bmg import config as config_lib
 from bmg_agents.impala_bmg import fused
 
 AGENTS = config_lib.AGENT_VARIANTS
+LABELS = {'stacx': 'STACX (MG)', 'bmg_kl_v_L1': 'BMG KL & V, L = 1',
+          'bmg_kl_v_L4': 'BMG KL & V, L = 4'}  # Legends.
 _GAMES = flags.DEFINE_list('games', ['breakout', 'asterix', 'freeway',
                                      'space_invaders'], 'MinAtar games.')
 _AGENTS = flags.DEFINE_list('agents', list(AGENTS), f'From {list(AGENTS)}.')
@@ -142,14 +144,17 @@ def random_policy_return(game: str, num_envs: int = 64,
 
 
 def return_curves(result):
-  """(frames [N], episode return [seeds, N]) of a setting's JSON."""
+  """(frames [N], episode return [seeds, N]) of a setting's JSON, at the
+  rows where some seed finished an episode (Freeway's 2,500-step episodes
+  end in lockstep, leaving rows without one)."""
   curves = result['curves']
   episodes = np.asarray(curves['episodes'])
   with np.errstate(invalid='ignore', divide='ignore'):
     returns = np.where(episodes > 0,
                        np.asarray(curves['return_sum']) / episodes, np.nan)
   frames = result['curve_steps'] * np.arange(1, returns.shape[1] + 1)
-  return frames, returns
+  ended = episodes.sum(0) > 0
+  return frames[ended], returns[:, ended]
 
 
 def final_return(result) -> np.ndarray:
@@ -217,13 +222,22 @@ def main(argv):
             f'{result["seconds"]:.0f} s); above random: '
             f'{"yes" if above else "no"}')
       print(f'    {meta_parameters_at_end(result)}')
-      curves.append(plotting.Curve(name.split(',', 1)[1],
-                                   *return_curves(result)))
-    panels.append(plotting.Panel(game, 'frames',
-                                 'episode return (mean ± s.e.)', curves))
+      agent, _, eps = name.split(',agent=')[1].partition(',meta_eps=')
+      curves.append(plotting.Curve(
+          LABELS[agent] + (f', meta eps {eps}' if eps else ''),
+          *return_curves(result)))
+    panels.append(plotting.Panel(
+        f'MinAtar {game}', 'frames', 'episode return (mean ± s.e.)', curves,
+        hlines=[(random_return, 'uniform random policy')]))
   if panels:
     path = f'{_RESULTS_DIR.value}/minatar_fused.png'
-    plotting.plot_curves(path, panels)
+    settings = ', '.join(
+        ["fused, 1x torso, Table 2 otherwise", *_CONFIG.value] +
+        ([f'meta-Adam eps {_META_EPS.value[0]}']
+         if len(_META_EPS.value) == 1 else []))
+    plotting.plot_curves(path, panels, title=(
+        f'{_NUM_SEEDS.value} seeds x {_NUM_FRAMES.value:,} frames per '
+        f'setting ({settings})'))
     print(f'wrote {path}')
 
 

@@ -159,14 +159,16 @@ def test_plot_curves_writes_a_png_with_seed_counts(tmp_path):
   fig = plotting.plot_curves(path, [
       plotting.Panel('Reward rate', 'steps', 'reward', [
           plotting.Curve('BMG L=7', x, np.random.RandomState(0).rand(10, 5)),
-          ('one run', x, x ** 2)], vlines=[2.]),
+          ('one run', x, x ** 2)], vlines=[2.],
+                      hlines=[(.4, 'random policy')]),
       ('Accuracy', 'meta-steps', 'accuracy (%)', [
           plotting.Curve('maml_seed0', x, 50 + x, yerr=np.ones(5),
                          error_name='95% CI')])])
   assert os.path.getsize(path) > 1000
   with open(path, 'rb') as f:
     assert f.read(8) == b'\x89PNG\r\n\x1a\n'
-  assert _legends(fig) == [['BMG L=7 (n=10 seeds)', 'one run (n=1 seed)'],
+  assert _legends(fig) == [['BMG L=7 (n=10 seeds)', 'one run (n=1 seed)',
+                            'random policy'],
                            ['maml_seed0 (n=1 seed; 95% CI)']]
   assert [ax.get_title() for ax in fig.axes] == ['Reward rate', 'Accuracy']
   with pytest.raises(ValueError, match="'bad'"):

@@ -74,12 +74,15 @@ class Panel:
     ylabel: the y axis' label.
     curves: `Curve`s (or tuples of its fields in order).
     vlines: x positions of dotted vertical lines (reward flips).
+    hlines: (y, legend label) of dashed horizontal reference lines (a
+      random policy's level).
   """
   title: str
   xlabel: str
   ylabel: str
   curves: Sequence[Union[Curve, Tuple]] = ()
   vlines: Sequence[float] = ()
+  hlines: Sequence[Tuple[float, str]] = ()
 
 
 def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
@@ -109,9 +112,11 @@ def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
       _draw(ax, curve if isinstance(curve, Curve) else Curve(*curve))
     for x in panel.vlines:
       ax.axvline(x, color='grey', linestyle=':', linewidth=.8)
+    for y, label in panel.hlines:
+      ax.axhline(y, color='black', linestyle='--', linewidth=.8, label=label)
     ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
     ax.grid(alpha=.3)
-    if panel.curves:
+    if panel.curves or panel.hlines:
       ax.legend(fontsize=8)
   if title:
     fig.suptitle(title)
