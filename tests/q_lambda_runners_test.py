@@ -99,10 +99,11 @@ def _rows(path):
 def test_single_process_tiny_run(tmp_path):
   counts = experiments.run_experiment(_experiment(str(tmp_path), 40))
   assert counts['actor_steps'] == 40
-  # The learner takes each transition the queue holds; the last one
-  # reaches the queue only after the loop's final update, and acme's adder
-  # keeps up to 5 more in flight (how many depends on the machine's load).
-  assert 34 <= counts['learner_steps'] <= 39
+  # The learner takes each transition the queue holds when the actor
+  # updates; Reverb's inserts land asynchronously and acme's adder keeps up
+  # to 5 in flight, so how many of the 40 it has taken depends on the
+  # machine's load (40 seen under load, 39 when idle).
+  assert 34 <= counts['learner_steps'] <= 40
   rows = _rows(tmp_path / 'logs' / 'learner' / 'logs.csv')
   assert rows and {'meta_grad_norm', 'meta_grad_cosine', 'epsilon',
                    'learner_steps'} <= set(rows[0])
