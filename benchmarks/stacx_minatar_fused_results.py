@@ -24,7 +24,7 @@ agent's mean ± s.e. over seeds of the episode return over the last 10% of
 frames, with "above random: yes" when that mean is 2 s.e. above random play
 (the "learns above random" check; no test-sized budget shows it), the
 main head's meta-parameters at the end, and draws
-`<results_dir>/minatar_fused.png` (return over frames). SIGINT / SIGTERM
+`<results_dir>/<--figure>` (return over frames; default minatar_fused.png). SIGINT / SIGTERM
 checkpoint the running setting and exit 130 / 143.
 
   PYTHONPATH=. .venv/bin/python benchmarks/stacx_minatar_fused_results.py \
@@ -35,6 +35,8 @@ checkpoint the running setting and exit 130 / 143.
   ... --games=breakout --agents=bmg_kl_v_L1,stacx --meta_eps=1e-4,1e-6,1e-8
   # other STACXConfig fields for every setting (a results dir of their own):
   ... --config=learning_rate=1e-3
+  # a figure of its own for each command sharing a results dir:
+  ... --games=asterix --figure=asterix.png
 
 Frames are sequence steps (an episode's padded final step included: one per
 episode); each setting's JSON also holds the exact environment steps.
@@ -81,6 +83,8 @@ _RESULTS_DIR = flags.DEFINE_string('results_dir', 'results/minatar_fused',
                                    'Where the settings\' JSON files go.')
 _RESUME = flags.DEFINE_boolean('resume', False, 'Continue half-done '
                                'settings from their checkpoints.')
+_FIGURE = flags.DEFINE_string('figure', 'minatar_fused.png',
+                              'PNG in --results_dir.')
 _GROUP = flags.DEFINE_integer(
     'max_seeds_per_group', 0, 'Seeds vmapped together per device (0: all; '
     'see fused.make_job).', lower_bound=0)
@@ -185,6 +189,7 @@ def main(argv):
   if argv[1:]:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   anakin.use_classic_cpu_runtime()  # 4-5x faster scans on XLA:CPU.
+  sweep.check_figure(_FIGURE.value)
   unknown = sorted(set(_AGENTS.value) - set(AGENTS))
   if unknown:
     raise app.UsageError(f'--agents: unknown {unknown}; from {list(AGENTS)}.')
@@ -230,7 +235,7 @@ def main(argv):
         f'MinAtar {game}', 'frames', 'episode return (mean ± s.e.)', curves,
         hlines=[(random_return, 'uniform random policy')]))
   if panels:
-    path = f'{_RESULTS_DIR.value}/minatar_fused.png'
+    path = f'{_RESULTS_DIR.value}/{_FIGURE.value}'
     settings = ', '.join(
         ["fused, 1x torso, Table 2 otherwise", *_CONFIG.value] +
         ([f'meta-Adam eps {_META_EPS.value[0]}']

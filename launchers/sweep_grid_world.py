@@ -52,15 +52,13 @@ _RESUME = flags.DEFINE_boolean('resume', False, 'Continue half-done settings.')
 def main(argv):
   if argv[1:]:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  if not _FIGURE.value.endswith('.png'):
-    raise app.UsageError('--figure: a file name ending in .png, got '
-                         f'{_FIGURE.value!r}.')
   anakin.force_host_devices(2)  # Seeds split over both cores.
   # pylint: disable=g-import-not-at-top
   import jax
   from bmg_agents.actor_critic_bmg import config as ac_config, fused as ac
   from bmg_agents.experiments import plotting, stopping, sweep
   from bmg_agents.q_lambda_bmg import config as q_config, fused as q
+  sweep.check_figure(_FIGURE.value)
   seeds = np.arange(_SEED.value, _SEED.value + _NUM_SEEDS.value)
   n, every, flip, group = (_NUM_STEPS.value, _LOG_EVERY.value, _FLIP.value,
                            _GROUP.value)
