@@ -23,9 +23,9 @@ uninterrupted run). Then it prints, per game, a random-policy row and each
 agent's mean ± s.e. over seeds of the episode return over the last 10% of
 frames, with "above random: yes" when that mean is 2 s.e. above random play
 (the "learns above random" check; no test-sized budget shows it), the
-main head's meta-parameters at the end, and draws
-`<results_dir>/<--figure>` (return over frames; default minatar_fused.png). SIGINT / SIGTERM
-checkpoint the running setting and exit 130 / 143.
+main head's meta-parameters at the end, and draws `<results_dir>/<--figure>`
+(return over frames; default minatar_fused.png). SIGINT / SIGTERM checkpoint
+the running setting and exit 130 / 143.
 
   PYTHONPATH=. .venv/bin/python benchmarks/stacx_minatar_fused_results.py \
       --games=breakout,asterix,space_invaders,freeway --meta_eps=1e-8 \

@@ -383,13 +383,12 @@ def parse_pairs(values: Sequence[str], flag: str) -> Dict[str, str]:
   return {k: v for k, _, v in pairs}
 
 
-def check_figure(name: str) -> str:
-  """`name` (--figure: a PNG's file name in the results directory); else a
-  UsageError naming the flag."""
+def check_figure(name: str) -> None:
+  """A UsageError naming --figure unless `name` is a PNG's file name (the
+  figure a command draws in its results directory)."""
   if not name.endswith('.png'):
     raise app.UsageError(f'--figure: a file name ending in .png, got '
                          f'{name!r}.')
-  return name
 
 
 def make_settings(cls, fields: Sequence[str], axes: Sequence[str],
