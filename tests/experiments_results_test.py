@@ -175,6 +175,18 @@ def test_plot_curves_writes_a_png_with_seed_counts(tmp_path):
     plotting.plot_curves(path, [('t', 'x', 'y', [('bad', x, np.ones(4))])])
 
 
+def test_plot_curves_wraps_a_long_title_inside_a_one_panel_figure(tmp_path):
+  x = np.arange(5.)
+  title = ', '.join(f'setting_{i}=value_{i}' for i in range(12))
+  fig = plotting.plot_curves(os.path.join(tmp_path, 'p.png'),
+                             [('t', 'x', 'y', [('a', x, x)])], title=title)
+  text = fig._suptitle  # pylint: disable=protected-access
+  assert text.get_text().count('\n') >= 2
+  assert ' '.join(text.get_text().split()) == title
+  box = text.get_window_extent(fig.canvas.get_renderer())
+  assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+
+
 def test_two_colors_panels_with_per_agent_intervals(tmp_path):
   metrics = {'reward': np.full((2, 10), .5),
              'entropy_weight': np.tile(np.linspace(1., .1, 5), (2, 2))}

@@ -32,6 +32,7 @@ Drawn on matplotlib's Agg canvas directly: no pyplot, no global backend.
 
 import dataclasses
 import os
+import textwrap
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from matplotlib import figure as figure_lib
@@ -85,6 +86,9 @@ class Panel:
   hlines: Sequence[Tuple[float, str]] = ()
 
 
+_TITLE_CHARS_PER_INCH = 10  # Of the default 12-point suptitle, with margin.
+
+
 def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
                 title: str = '', panel_size: Tuple[float, float] = (5.5, 4.),
                 dpi: int = 110) -> figure_lib.Figure:
@@ -93,7 +97,7 @@ def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
   Args:
     path: the PNG to write; missing directories are created.
     panels: `Panel`s (or tuples of its fields in order), left to right.
-    title: the figure's title, if any.
+    title: the figure's title, if any, wrapped to the figure's width.
     panel_size: (width, height) in inches of each panel.
     dpi: resolution of the PNG.
 
@@ -118,8 +122,9 @@ def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
     ax.grid(alpha=.3)
     if panel.curves or panel.hlines:
       ax.legend(fontsize=8)
-  if title:
-    fig.suptitle(title)
+  if title:  # Wrapped to the figure's width (a one-panel figure is narrow).
+    fig.suptitle(textwrap.fill(title, int(_TITLE_CHARS_PER_INCH *
+                                          fig.get_figwidth())))
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig.savefig(path, dpi=dpi)
