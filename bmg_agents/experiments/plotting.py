@@ -122,7 +122,7 @@ def plot_curves(path: str, panels: Sequence[Union[Panel, Tuple]],
     ax.grid(alpha=.3)
     if panel.curves or panel.hlines:
       ax.legend(fontsize=8)
-  if title:  # Wrapped to the figure's width (a one-panel figure is narrow).
+  if title:  # A one-panel figure is narrow: the title wraps.
     fig.suptitle(textwrap.fill(title, int(_TITLE_CHARS_PER_INCH *
                                           fig.get_figwidth())))
   fig.tight_layout()
