@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Import this checkout first (matters for git worktrees sharing one .venv).
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: env demo test bench clean
+.PHONY: env demo test bench accelerator-wheels clean
 
 env: $(STAMP)
 
@@ -36,5 +36,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(VENV)/bin/python $$b || exit 1; done
 
+# cp312 wheels of what the accelerator image lacks (requirements-accelerator.txt).
+accelerator-wheels: $(STAMP)
+	$(VENV)/bin/pip download -q --no-deps --only-binary=:all: \
+	  --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+	  --platform manylinux2014_x86_64 -d .whl -r requirements-accelerator.txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .whl

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Makes dm-acme 0.4.0 importable and usable on the pinned jax 0.6.
+"""Makes dm-acme 0.4.0 usable on the pinned jax 0.6, and TFP on newer jax.
 
 dm-acme 0.4.0 (the newest release) was written against jax 0.3 and refers to
 names that jax has since removed:
@@ -23,6 +23,12 @@ names that jax has since removed:
     type annotations evaluated at import time);
   * ``jnp.DeviceArray`` (annotations in acme.jax.utils, savers, networks).
 
+and TensorFlow Probability 0.25's JAX substrate (which distrax, hence rlax,
+imports) reads ``jax.interpreters.xla.pytype_aval_mappings``, which jax 0.6
+still has (deprecated) and jax 0.11, the accelerator image's, has removed:
+
+  * ``jax.interpreters.xla.pytype_aval_mappings`` (now only in jax's core).
+
 This module puts those names back, pointing at their modern equivalents. It is
 the only monkey-patching in bmg_agents, it only *adds* missing attributes (it
 never replaces one jax still has), and ``bmg_agents/__init__.py`` imports it
@@ -32,8 +38,11 @@ it before acme is imported.
 """
 
 import types
+import warnings
 
 import jax
+from jax._src import core as _jax_core
+import jax.interpreters.xla
 import jax.numpy as jnp
 
 # name -> replacement, per module.
@@ -47,6 +56,7 @@ _JAX_ALIASES = {
     'xla': types.SimpleNamespace(Device=jax.Device, DeviceArray=jax.Array),
 }
 _JNP_ALIASES = {'DeviceArray': jax.Array}
+_XLA_ALIASES = {'pytype_aval_mappings': _jax_core.pytype_aval_mappings}
 
 
 def _add_missing(module, aliases) -> list:
@@ -56,7 +66,9 @@ def _add_missing(module, aliases) -> list:
     # __getattr__ that raises, so look in the module's own namespace.
     if name not in vars(module):
       try:
-        getattr(module, name)
+        with warnings.catch_warnings():  # Deprecated is still provided.
+          warnings.simplefilter('ignore', DeprecationWarning)
+          getattr(module, name)
         continue  # Still provided by this jax version.
       except AttributeError:
         pass
@@ -66,13 +78,14 @@ def _add_missing(module, aliases) -> list:
 
 
 def apply() -> list:
-  """Adds the removed jax names acme 0.4.0 needs; idempotent.
+  """Adds the removed jax names acme 0.4.0 and TFP need; idempotent.
 
   Returns:
     The fully qualified names that this call added (empty when already applied
     or when the installed jax still has them).
   """
-  return _add_missing(jax, _JAX_ALIASES) + _add_missing(jnp, _JNP_ALIASES)
+  return (_add_missing(jax, _JAX_ALIASES) + _add_missing(jnp, _JNP_ALIASES) +
+          _add_missing(jax.interpreters.xla, _XLA_ALIASES))
 
 
 APPLIED = tuple(apply())

@@ -16,6 +16,8 @@
 
 import subprocess
 import sys
+import types
+import warnings
 
 import bmg_agents  # pylint: disable=unused-import
 from bmg_agents import compat
@@ -34,6 +36,27 @@ def test_restores_names_acme_uses():
 def test_apply_is_idempotent_and_only_adds():
   assert compat.apply() == []
   assert jax.tree_util.tree_map is jax.tree_map
+
+
+def test_adds_a_removed_name_and_leaves_a_deprecated_one_silently():
+  # jax 0.11 removed xla.pytype_aval_mappings (TFP 0.25 reads it); jax 0.6
+  # still answers it from a module __getattr__ with a DeprecationWarning.
+  removed = types.ModuleType('removed')
+  assert compat._add_missing(removed, {'name': 1}) == ['removed.name']
+  assert removed.name == 1
+
+  def deprecated_getattr(name):
+    if name != 'name':
+      raise AttributeError(name)
+    warnings.warn(f'{name} is deprecated', DeprecationWarning)
+    return 2
+
+  deprecated = types.ModuleType('deprecated')
+  deprecated.__getattr__ = deprecated_getattr
+  with warnings.catch_warnings():
+    warnings.simplefilter('error')
+    assert compat._add_missing(deprecated, {'name': 3}) == []
+  assert 'name' not in vars(deprecated)
 
 
 def test_acme_jax_utilities_run():
