@@ -204,6 +204,40 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
             flips)]
 
 
+def cycle_range_panels(ranges: Mapping[str, Mapping[str, np.ndarray]],
+                       names: Mapping[str, str]) -> Sequence[Panel]:
+  """Fig. 9 / Fig. 10-style panels: how far a schedule moves in each cycle.
+
+  Two panels per metric: the first colour's cycles (1, 3, ...) and the
+  second's (2, 4, ...), since a schedule can move one way after a flip to
+  the colour the agent knows and the other way after a flip to the one it
+  does not.
+
+  Args:
+    ranges: setting label -> {metric: [seeds, cycles]} the metric's value
+      `results.CYCLE_EARLY_STEPS` into each reward cycle minus its value at
+      the cycle's end (`results.cycle_ranges`).
+    names: metric -> its name in the panels, in this order. The panels hold
+      the settings that stored the metric; a metric that none stored, or
+      that never moved (fixed schedules only), has no panels.
+  """
+  panels = []
+  for key, name in names.items():
+    stored = {label: np.asarray(r[key], dtype=float)
+              for label, r in ranges.items() if np.size(r.get(key, []))}
+    if not any(np.any(y != 0) for y in stored.values()):
+      continue
+    for colour, first in (('first', 0), ('second', 1)):
+      curves = [Curve(label, np.arange(1, y.shape[1] + 1)[first::2],
+                      y[:, first::2]) for label, y in stored.items()]
+      panels.append(Panel(
+          f'{name[0].upper()}{name[1:]}, {colour} colour\'s cycles',
+          'reward cycle', f'range: {results_lib.CYCLE_EARLY_STEPS:,} steps in '
+          '− end (mean ± s.e.)', curves,
+          hlines=((0., 'no change within the cycle'),)))
+  return panels
+
+
 def plot_accuracy(path: str, runs: Mapping[str, Sequence[Mapping]],
                   split: str = 'test') -> figure_lib.Figure:
   """Fig. 6-style few-shot accuracy vs meta-steps and vs meta-training time.

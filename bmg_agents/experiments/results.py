@@ -249,8 +249,12 @@ def total_reward(metrics: Metrics, interval_steps: int) -> np.ndarray:
       interval_steps)
 
 
+# Fig. 9's "3333 steps after the agent observes a new" reward function.
+CYCLE_EARLY_STEPS = 3333
+
+
 def cycle_ranges(values: np.ndarray, interval_steps: int, flip_period: int,
-                 early_steps: int = 3333) -> np.ndarray:
+                 early_steps: int = CYCLE_EARLY_STEPS) -> np.ndarray:
   """[seeds, cycles] value `early_steps` into each reward cycle minus its end.
 
   The quantity of Fig. 9 (policy entropy) and Fig. 10 (entropy weight): how
