@@ -56,7 +56,7 @@ def main(argv):
   # pylint: disable=g-import-not-at-top
   import jax
   from bmg_agents.actor_critic_bmg import config as ac_config, fused as ac
-  from bmg_agents.experiments import stopping, sweep
+  from bmg_agents.experiments import plotting, stopping, sweep
   from bmg_agents.q_lambda_bmg import config as q_config, fused as q
   sweep.check_figure(_FIGURE.value)
   seeds = np.arange(_SEED.value, _SEED.value + _NUM_SEEDS.value)
@@ -84,9 +84,10 @@ def main(argv):
           stop=stop)
     except (ValueError, OSError) as e:
       raise app.UsageError(str(e)) from None
-  sweep.draw(done, f'{_RESULTS_DIR.value}/{_FIGURE.value}', flip, schedule,
-             title=(f'{_AGENT.value}, {len(seeds)} seeds x {n:,} steps, flips '
-                    f'every {flip:,}: {", ".join(_CONFIG.value)}'))
+  plotting.plot_sweep(
+      done, f'{_RESULTS_DIR.value}/{_FIGURE.value}', flip, schedule,
+      title=(f'{_AGENT.value}, {len(seeds)} seeds x {n:,} steps, flips every '
+             f'{flip:,}: {", ".join(_CONFIG.value)}'))
   print('\n'.join(sweep.table(done, schedule)))
 
 

@@ -199,3 +199,41 @@ def test_two_colors_panels_with_per_agent_intervals(tmp_path):
   assert [c.label for c in panels[2].curves] == ['a']
   fig = plotting.plot_curves(os.path.join(tmp_path, 'p.png'), panels)
   assert _legends(fig)[1] == ['a (n=2 seeds)', 'b (n=3 seeds)']
+
+
+def test_plot_sweep_adds_a_cycle_range_figure_per_stored_metric(tmp_path):
+  def result(cycle_ranges):
+    return {'curve_steps': 50, 'cycle_ranges': cycle_ranges,
+            'curves': {'reward': np.full((2, 8), .1).tolist(),
+                       'entropy_weight': np.full((2, 8), .05).tolist()}}
+
+  bmg = result({'entropy_weight': [[.1, -.1, .2], [.3, -.1, .4]],
+                'policy_entropy': [[.2, .0, .1], [.4, .2, .3]]})
+  fixed = result({'entropy_weight': np.zeros((2, 3)).tolist(),
+                  'policy_entropy': [[.1, .1, .1], [.3, .3, .3]]})
+  path = os.path.join(tmp_path, 'sweep.png')
+  written = plotting.plot_sweep({'bmg': bmg, 'fixed': fixed}, path, 200,
+                                'entropy_weight', title='t')
+  assert written == [path, os.path.join(tmp_path, 'sweep_cycle_ranges.png')]
+  assert all(os.path.getsize(p) > 0 for p in written)
+  names = {'entropy_weight': 'entropy weight',
+           'policy_entropy': 'policy entropy', 'epsilon': 'epsilon'}
+  panels = plotting.cycle_range_panels(
+      {'bmg': bmg['cycle_ranges'], 'fixed': fixed['cycle_ranges']}, names)
+  assert [p.title for p in panels] == [
+      "Entropy weight, first colour's cycles",
+      "Entropy weight, second colour's cycles",
+      "Policy entropy, first colour's cycles",
+      "Policy entropy, second colour's cycles"]
+  assert all([c.label for c in p.curves] == ['bmg', 'fixed'] for p in panels)
+  first, second = panels[0].curves[0], panels[1].curves[0]
+  np.testing.assert_array_equal(first.x, [1, 3])
+  np.testing.assert_array_equal(first.y, [[.1, .2], [.3, .4]])
+  np.testing.assert_array_equal(second.x, [2])
+  np.testing.assert_array_equal(second.y, [[-.1], [-.1]])
+  # A schedule that never moved (fixed settings only) has no panels; results
+  # without ranges (no flips) draw the curves alone.
+  assert [p.title for p in plotting.cycle_range_panels(
+      {'fixed': fixed['cycle_ranges']}, names)][0].startswith('Policy')
+  assert plotting.plot_sweep({'fixed': result({})}, path, 200,
+                             'entropy_weight') == [path]

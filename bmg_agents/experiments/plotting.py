@@ -238,6 +238,36 @@ def cycle_range_panels(ranges: Mapping[str, Mapping[str, np.ndarray]],
   return panels
 
 
+def plot_sweep(done: Mapping[str, Mapping], path: str, flip_period: int,
+               schedule_key: str, title: str = '') -> Sequence[str]:
+  """Draws a sweep's figures from its results; returns the PNGs written.
+
+  `path`: cumulative reward, reward rate and the schedule over steps
+  (Fig. 2 / 12); `<path without .png>_cycle_ranges.png`: the schedule's and
+  the policy entropy's within-cycle range per reward cycle (Fig. 10 / 9),
+  when the results hold them.
+
+  Args:
+    done: setting name -> its results (`sweep.read_result`).
+    path: the first PNG.
+    flip_period: steps between reward flips.
+    schedule_key: the meta-learned schedule ('entropy_weight', 'epsilon').
+    title: both figures' title.
+  """
+  each = lambda key: {k: r[key] for k, r in done.items()}
+  plot_curves(path, two_colors_panels(
+      each('curves'), each('curve_steps'), flip_period, schedule_key),
+              title=title)
+  panels = cycle_range_panels(each('cycle_ranges'), {
+      schedule_key: schedule_key.replace('_', ' '),
+      'policy_entropy': 'policy entropy'})
+  if not panels:
+    return [path]
+  ranges_path = path[:-len('.png')] + '_cycle_ranges.png'
+  plot_curves(ranges_path, panels, title=title)
+  return [path, ranges_path]
+
+
 def plot_accuracy(path: str, runs: Mapping[str, Sequence[Mapping]],
                   split: str = 'test') -> figure_lib.Figure:
   """Fig. 6-style few-shot accuracy vs meta-steps and vs meta-training time.

@@ -47,7 +47,6 @@ import numpy as np
 
 from bmg_agents import anakin
 from bmg_agents.experiments import config_flags
-from bmg_agents.experiments import plotting
 from bmg_agents.experiments import results
 
 # Version of the results and checkpoint files; bump when either changes.
@@ -348,36 +347,6 @@ def table(done: Mapping[str, Mapping[str, Any]], schedule_key: str
         f'{np.nanmean(ranges[:, :5]):+.3f} → {np.nanmean(ranges[:, -5:]):+.3f}'
         f' | {late[0]:.3f}, {late[1]:.3f} | {r["seconds"]:.0f} |')
   return lines
-
-
-def draw(done: Mapping[str, Mapping[str, Any]], path: str, flip_period: int,
-         schedule_key: str, title: str = '') -> List[str]:
-  """Draws a sweep's figures from its results; returns the PNGs written.
-
-  `path`: cumulative reward, reward rate and the schedule over steps
-  (Fig. 2 / 12); `<path without .png>_cycle_ranges.png`: the schedule's and
-  the policy entropy's within-cycle range per reward cycle (Fig. 10 / 9),
-  when the results hold them.
-
-  Args:
-    done: setting name -> its results (`read_result`).
-    path: the first PNG.
-    flip_period: steps between reward flips.
-    schedule_key: the meta-learned schedule ('entropy_weight', 'epsilon').
-    title: both figures' title.
-  """
-  each = lambda key: {k: r[key] for k, r in done.items()}
-  plotting.plot_curves(path, plotting.two_colors_panels(
-      each('curves'), each('curve_steps'), flip_period, schedule_key),
-                       title=title)
-  panels = plotting.cycle_range_panels(each('cycle_ranges'), {
-      schedule_key: schedule_key.replace('_', ' '),
-      'policy_entropy': 'policy entropy'})
-  if not panels:
-    return [path]
-  ranges_path = path[:-len('.png')] + '_cycle_ranges.png'
-  plotting.plot_curves(ranges_path, panels, title=title)
-  return [path, ranges_path]
 
 
 def grid(axes: Mapping[str, Sequence[Any]],
