@@ -158,6 +158,11 @@ def _draw(ax, curve: Curve) -> None:
                     color=line.get_color(), linewidth=0)
 
 
+def _capitalised(text: str) -> str:
+  """`text` with its first letter upper-case (str.capitalize lowers the rest)."""
+  return text[:1].upper() + text[1:]
+
+
 def two_colors_panels(results: Mapping[str, results_lib.Metrics],
                       interval_steps: Union[int, Mapping[str, int]],
                       flip_period: int,
@@ -199,7 +204,7 @@ def two_colors_panels(results: Mapping[str, results_lib.Metrics],
             'cumulative reward (mean ± s.e.)', cumulative, flips),
       Panel('Reward rate across reward flips', 'environment steps',
             'reward per step (mean ± s.e.)', rate, flips),
-      Panel(f'{schedule_label[0].upper()}{schedule_label[1:]} across flips',
+      Panel(f'{_capitalised(schedule_label)} across flips',
             'environment steps', f'{schedule_label} (mean ± s.e.)', schedule,
             flips)]
 
@@ -231,7 +236,7 @@ def cycle_range_panels(ranges: Mapping[str, Mapping[str, np.ndarray]],
       curves = [Curve(label, np.arange(1, y.shape[1] + 1)[first::2],
                       y[:, first::2]) for label, y in stored.items()]
       panels.append(Panel(
-          f'{name[0].upper()}{name[1:]}, {colour} colour\'s cycles',
+          f'{_capitalised(name)}, {colour} colour\'s cycles',
           'reward cycle', f'range: {results_lib.CYCLE_EARLY_STEPS:,} steps in '
           '− end (mean ± s.e.)', curves,
           hlines=((0., 'no change within the cycle'),)))
